@@ -1,0 +1,29 @@
+/* The registry of built-in transport drivers, and the named wrappers that
+ * are the only callers of struct transport_ops (gateway/transport.c). */
+#ifndef FERRY_TRANSPORT_REG_H
+#define FERRY_TRANSPORT_REG_H
+
+#include <stddef.h>
+
+#include "transport.h"
+
+/* The driver registered under name, or NULL. */
+const struct transport_ops *transport_find(const char *driver);
+/* Comma-separated list of driver names (static buffer), for messages. */
+const char *transport_names(void);
+
+struct instance;
+
+int transport_create(struct instance *in, char *err, size_t errlen);
+void transport_destroy(struct instance *in);
+int transport_start(struct instance *in);
+void transport_stop(struct instance *in);
+int transport_send(struct instance *in, const struct tr_msg *msg, struct tr_error *err);
+int transport_reg_check(struct instance *in, const char *user, const char *const *vars,
+                        const char *const *values, size_t n, struct tr_error *err);
+void transport_reg_changed(struct instance *in, const char *user, int removed);
+int transport_gateway_translate(struct instance *in, const char *user, const char *prompt,
+                                char **local, struct tr_error *err);
+void transport_link_state(struct instance *in, int online);
+
+#endif

@@ -1,0 +1,149 @@
+/* The loopback (echo) transport: the reference example for new drivers
+ * and the transport the core's tests use.  A message to
+ * anything@echo.example.org comes back from that JID with the same body.
+ *
+ * Test hook: a body "hex:48 02 ff" is echoed as those raw bytes, which lets
+ * tests feed control characters and invalid UTF-8 through the inbound path
+ * exactly as a foreign network would. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport.h"
+
+struct loopback {
+    const struct core_api *core;
+    struct core_instance *ci;
+};
+
+static const struct cfg_key loopback_keys[] = {
+    {"prefix", CFG_STRING, 0, 0, 64, "", "text put before every echoed body"},
+    {NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static const struct tr_reg_field loopback_fields[] = {
+    {"nick", "Nickname", 0, 0},
+    {NULL, NULL, 0, 0},
+};
+
+static int lb_create(const struct core_api *core, struct core_instance *ci, void **state,
+                     char *err, size_t errlen)
+{
+    struct loopback *lb = calloc(1, sizeof(*lb));
+    if (!lb) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    lb->core = core;
+    lb->ci = ci;
+    *state = lb;
+    return 0;
+}
+
+static void lb_destroy(void *state)
+{
+    free(state);
+}
+
+static int lb_start(void *state)
+{
+    struct loopback *lb = state;
+    lb->core->set_state(lb->ci, 1, "Echo service");
+    return 0;
+}
+
+/* "hex:48 02 ff" -> raw bytes; returns length or -1. */
+static long decode_hex(const char *s, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (*s) {
+        if (isspace((unsigned char)*s)) {
+            s++;
+            continue;
+        }
+        if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) || n >= cap)
+            return -1;
+        char pair[3] = {s[0], s[1], 0};
+        out[n++] = (char)strtol(pair, NULL, 16);
+        s += 2;
+    }
+    return (long)n;
+}
+
+static int lb_send(void *state, const struct tr_msg *msg, struct tr_error *err)
+{
+    struct loopback *lb = state;
+    const char *prefix = lb->core->cfg_str(lb->ci, "prefix");
+    size_t plen = prefix ? strlen(prefix) : 0;
+    size_t blen = strlen(msg->body);
+    char *text = malloc(plen + blen + 1);
+    if (!text) {
+        err->cond = TR_COND_RESOURCE_CONSTRAINT;
+        snprintf(err->text, sizeof(err->text), "The gateway is out of memory.");
+        return -1;
+    }
+    memcpy(text, prefix ? prefix : "", plen);
+    long len;
+    if (strncmp(msg->body, "hex:", 4) == 0) {
+        len = decode_hex(msg->body + 4, text + plen, blen);
+        if (len < 0) {
+            free(text);
+            err->cond = TR_COND_BAD_REQUEST;
+            snprintf(err->text, sizeof(err->text), "hex: wants pairs of hex digits.");
+            return -1;
+        }
+        len += (long)plen;
+    } else {
+        memcpy(text + plen, msg->body, blen);
+        len = (long)(plen + blen);
+    }
+    struct tr_inbound in = {
+        .user = msg->user,
+        .from_local = msg->to_local,
+        .body = text,
+        .body_len = (size_t)len,
+        .oob_url = msg->oob_url,
+        .type = msg->type,
+    };
+    int rc = lb->core->deliver(lb->ci, &in);
+    free(text);
+    if (rc != 0) {
+        err->cond = TR_COND_INTERNAL_SERVER_ERROR;
+        snprintf(err->text, sizeof(err->text), "The gateway could not store the message.");
+        return -1;
+    }
+    return 0;
+}
+
+static int lb_translate(void *state, const char *user, const char *prompt, char **local,
+                        struct tr_error *err)
+{
+    (void)state, (void)user;
+    /* Any non-empty name without surrounding spaces is a valid contact. */
+    size_t len = strlen(prompt);
+    if (len == 0 || isspace((unsigned char)prompt[0]) || isspace((unsigned char)prompt[len - 1])) {
+        err->cond = TR_COND_NOT_ACCEPTABLE;
+        snprintf(err->text, sizeof(err->text), "Names may not start or end with a space.");
+        return -1;
+    }
+    *local = strdup(prompt);
+    return *local ? 0 : -1;
+}
+
+const struct transport_ops loopback_transport = {
+    .driver = "loopback",
+    .gateway_type = "loopback",
+    .description = "Echo gateway",
+    .caps = TR_CAP_REGISTER | TR_CAP_GATEWAY,
+    .keys = loopback_keys,
+    .reg_fields = loopback_fields,
+    .reg_instructions = "Optionally choose a nickname. The echo gateway needs no account.",
+    .create = lb_create,
+    .destroy = lb_destroy,
+    .start = lb_start,
+    .send = lb_send,
+    .gateway_desc = "Enter any name to get an echo contact for it.",
+    .gateway_prompt = "Name",
+    .gateway_translate = lb_translate,
+};

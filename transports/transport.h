@@ -1,0 +1,199 @@
+/* The transport adapter interface (DESIGN §4).
+ *
+ * Ops go down, callbacks come up: a transport driver is a `const struct
+ * transport_ops` of function pointers; the core hands each instance a
+ * `const struct core_api` of functions it may call.  Only
+ * gateway/transport.c calls through transport_ops; everything else uses the
+ * named wrappers declared in gateway/transport_reg.h.
+ *
+ * Transports never include libstrophe headers and never call each other.
+ * All text handed to the core may be raw bytes from the foreign network:
+ * the core sanitises everything that enters a stanza.  Everything is called
+ * from the one event-loop thread. */
+#ifndef FERRY_TRANSPORT_H
+#define FERRY_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct core_instance; /* the core's handle for one transport instance */
+
+/* ---- Configuration keys ------------------------------------------------
+ * A driver lists the keys its instances accept beyond the common ones
+ * (driver, domain, name, secret, secret_file, description).  The core
+ * validates types, ranges, required keys and unknown keys, and reports
+ * errors with file and line. */
+enum cfg_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_STRLIST };
+
+struct cfg_key {
+    const char *name;
+    enum cfg_type type;
+    int required;
+    long long min, max; /* CFG_INT: inclusive range; CFG_STRING: length range (max 0: none) */
+    const char *def;    /* default as text ("10", "true", "abc"); NULL: none */
+    const char *help;   /* one line, for documentation */
+};
+
+/* ---- Stanza error conditions a transport may report --------------------
+ * Neutral names; the stanza layer maps them to RFC 6120 conditions. */
+enum tr_cond {
+    TR_COND_BAD_REQUEST,
+    TR_COND_NOT_ACCEPTABLE,
+    TR_COND_POLICY_VIOLATION,
+    TR_COND_REGISTRATION_REQUIRED,
+    TR_COND_FORBIDDEN,
+    TR_COND_NOT_AUTHORIZED,
+    TR_COND_ITEM_NOT_FOUND,
+    TR_COND_JID_MALFORMED,
+    TR_COND_CONFLICT,
+    TR_COND_SERVICE_UNAVAILABLE,
+    TR_COND_RECIPIENT_UNAVAILABLE,
+    TR_COND_RESOURCE_CONSTRAINT,
+    TR_COND_REMOTE_SERVER_TIMEOUT,
+    TR_COND_INTERNAL_SERVER_ERROR,
+    TR_COND_UNDEFINED,
+};
+
+struct tr_error {
+    enum tr_cond cond;
+    char text[256]; /* human text for the user; no secrets */
+};
+
+enum tr_msg_type { TR_MSG_CHAT = 0, TR_MSG_GROUPCHAT, TR_MSG_NORMAL };
+
+/* A message from an XMPP user to the foreign network.  Only messages with
+ * a body or an OOB URL reach a transport; chat states, receipts and markers
+ * never do.  All strings are valid only during the call. */
+struct tr_msg {
+    const char *id;       /* stanza id, may be NULL */
+    const char *user;     /* sender's full JID */
+    const char *to_local; /* XEP-0106-unescaped local part of the destination */
+    const char *to_resource; /* may be NULL */
+    const char *body;     /* valid UTF-8, never NULL (may be "" when oob_url is set) */
+    const char *oob_url;  /* XEP-0066 URL, may be NULL */
+    enum tr_msg_type type;
+    int want_receipt; /* XEP-0184 request present */
+};
+
+/* A message from the foreign network to an XMPP user. */
+struct tr_inbound {
+    const char *user;          /* local user's bare or full JID */
+    const char *from_local;    /* raw (unescaped) sender local part; NULL: the domain */
+    const char *from_resource; /* may be NULL */
+    const char *id;            /* stanza id to use, may be NULL */
+    const char *body;          /* raw bytes, sanitised by the core */
+    size_t body_len;
+    const char *oob_url;    /* may be NULL */
+    enum tr_msg_type type;
+    const char *dedupe_key; /* provider message id etc., may be NULL */
+};
+
+/* XEP-0077 registration fields a transport asks for. */
+struct tr_reg_field {
+    const char *var;   /* form field var, e.g. "nick" */
+    const char *label; /* shown to the user */
+    int required;
+    int secret; /* text-private: never echoed back in the form */
+};
+
+/* ---- What the core offers an instance ---------------------------------- */
+struct core_api {
+    /* The loop; transports add their own events (timers, sockets) to it. */
+    struct event_base *(*base)(struct core_instance *ci);
+    const char *(*instance_name)(struct core_instance *ci);
+    const char *(*domain)(struct core_instance *ci);
+
+    /* Instance configuration (already validated against the driver's keys;
+     * defaults applied).  Strings are owned by the core and stay valid
+     * until the instance is destroyed. */
+    const char *(*cfg_str)(struct core_instance *ci, const char *key);
+    long long (*cfg_int)(struct core_instance *ci, const char *key);
+    int (*cfg_bool)(struct core_instance *ci, const char *key);
+    /* CFG_STRLIST: number of items, and item i. */
+    size_t (*cfg_list_len)(struct core_instance *ci, const char *key);
+    const char *(*cfg_list_item)(struct core_instance *ci, const char *key, size_t i);
+
+    /* Hands a message up to the user.  The core stores it durably before
+     * returning 0; it is then delivered (in order, surviving link outages
+     * and restarts).  Returns FERRY_EEXIST when dedupe_key was seen before
+     * (nothing stored; treat as success towards the foreign side), or
+     * another negative ferry_err (then nothing was stored). */
+    int (*deliver)(struct core_instance *ci, const struct tr_inbound *msg);
+
+    /* Sends a type='error' message to `user` from `from_local`@domain that
+     * echoes `stanza_id` (a bounce).  Stored durably like deliver(). */
+    int (*bounce)(struct core_instance *ci, const char *user, const char *from_local,
+                  const char *stanza_id, const struct tr_error *err);
+
+    /* Registration data the core stores for (instance, user bare JID):
+     * returns a malloc'd JSON object text in *fields, or FERRY_ENOTFOUND. */
+    int (*reg_get)(struct core_instance *ci, const char *user, char **fields);
+
+    /* The transport's own health: up (1) or down (0), with a short status
+     * text shown on the gateway contact's presence (may be NULL).  The
+     * gateway contact shows as unavailable while the transport is down. */
+    void (*set_state)(struct core_instance *ci, int up, const char *status);
+
+    /* Logging with the instance name as scope. */
+    void (*log)(struct core_instance *ci, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+};
+
+/* ---- What a driver implements ------------------------------------------ */
+enum tr_caps {
+    TR_CAP_REGISTER = 1 << 0, /* XEP-0077 registration served with reg_fields */
+    TR_CAP_GATEWAY = 1 << 1,  /* XEP-0100 jabber:iq:gateway (prompt -> JID) */
+    TR_CAP_RECEIPTS = 1 << 2, /* XEP-0184 delivery receipts */
+    TR_CAP_MUC = 1 << 3,      /* XEP-0045 rooms */
+};
+
+struct transport_ops {
+    const char *driver;       /* name in the config, e.g. "loopback" */
+    const char *gateway_type; /* disco identity type: "sms", "irc", ... */
+    const char *description;  /* default disco identity name */
+    unsigned caps;            /* enum tr_caps */
+    const struct cfg_key *keys; /* extra config keys, terminated by {NULL} */
+
+    /* Registration form (TR_CAP_REGISTER): fields terminated by {NULL} and
+     * instructions. */
+    const struct tr_reg_field *reg_fields;
+    const char *reg_instructions;
+
+    /* Creates an instance; *state is the driver's.  Returns 0 or a negative
+     * ferry_err with a reason in err.  Must not do network I/O. */
+    int (*create)(const struct core_api *core, struct core_instance *ci, void **state, char *err,
+                  size_t errlen);
+    void (*destroy)(void *state); /* accepts NULL */
+    /* Starts network activity; the XMPP link may not be online yet. */
+    int (*start)(void *state);
+    /* Stops network activity (shutdown); pending work stays in the store. */
+    void (*stop)(void *state);
+
+    /* A user's message.  Returns 0 when the transport accepted it (it then
+     * owns completion: done, stored for retry, or bounced later through
+     * core->bounce), or -1 with *err filled: the core bounces at once. */
+    int (*send)(void *state, const struct tr_msg *msg, struct tr_error *err);
+
+    /* Optional.  Validates and normalises registration values before the
+     * core stores them: vars[i]/values[i] for n fields.  Return 0 to accept
+     * or -1 with *err filled. */
+    int (*reg_check)(void *state, const char *user, const char *const *vars,
+                     const char *const *values, size_t n, struct tr_error *err);
+    /* Optional.  Told after a registration was stored (removed == 0) or
+     * removed (removed == 1). */
+    void (*reg_changed)(void *state, const char *user, int removed);
+
+    /* Optional (TR_CAP_GATEWAY): XEP-0100 description, prompt label, and
+     * translation of a user's prompt ("(555) 123-4567") to a local part
+     * (unescaped; the core escapes it).  *local is malloc'd. */
+    const char *gateway_desc;
+    const char *gateway_prompt;
+    int (*gateway_translate)(void *state, const char *user, const char *prompt, char **local,
+                             struct tr_error *err);
+
+    /* Optional.  The instance's XMPP link went online (1) or offline (0). */
+    void (*link_state)(void *state, int online);
+};
+
+#endif
