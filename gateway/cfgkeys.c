@@ -45,7 +45,8 @@ static int int_literal_matches(const char *file, int line, const char *name, lon
             char *q = p + strlen(name);
             while (*q == ' ' || *q == '\t')
                 q++;
-            if ((*q == '=' || *q == ':') && (p == buf || !(p[-1] == '_' || isalnum((unsigned char)p[-1])))) {
+            if ((*q == '=' || *q == ':') &&
+                (p == buf || !(p[-1] == '_' || isalnum((unsigned char)p[-1])))) {
                 q++;
                 errno = 0;
                 long long lit = strtoll(q, NULL, 0);

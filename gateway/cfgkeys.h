@@ -14,11 +14,11 @@
 
 struct cfg_value {
     const struct cfg_key *key;
-    int set;        /* given in the file (otherwise the default, if any) */
-    int line;       /* source line when set, else 0 */
-    long long num;  /* CFG_INT, CFG_BOOL */
-    char *str;      /* CFG_STRING; NULL when unset without default */
-    char **list;    /* CFG_STRLIST */
+    int set;       /* given in the file (otherwise the default, if any) */
+    int line;      /* source line when set, else 0 */
+    long long num; /* CFG_INT, CFG_BOOL */
+    char *str;     /* CFG_STRING; NULL when unset without default */
+    char **list;   /* CFG_STRLIST */
     size_t list_len;
 };
 

@@ -50,16 +50,16 @@ static const struct cfg_key inst_common_keys[] = {
     {"description", CFG_STRING, 0, 1, 256, NULL, "disco identity name"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
-static const char *const top_groups[] = {"xmpp", "store", "log", "http", "access", "transports",
-                                         NULL};
+static const char *const top_groups[] = {"xmpp",   "store",      "log", "http",
+                                         "access", "transports", NULL};
 
 static int read_secret_file(const char *path, const char *file, int line, const char *where,
                             char **out, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        snprintf(err, errlen, "%s:%d: %s.secret_file: cannot read %s: %s", file, line, where,
-                 path, strerror(errno));
+        snprintf(err, errlen, "%s:%d: %s.secret_file: cannot read %s: %s", file, line, where, path,
+                 strerror(errno));
         return FERRY_ECONFIG;
     }
     char buf[1100];
@@ -147,7 +147,8 @@ static int load_instance(struct config *cfg, const config_setting_t *s, size_t i
     int rc = cfgv_parse(s, file, where, inst_common_keys, ic->ops->keys, &ic->vals, err, errlen);
     if (rc)
         return rc;
-    if ((rc = dup_str(&ic->driver, driver)) || (rc = dup_str(&ic->domain, cfgv_str(&ic->vals, "domain"))))
+    if ((rc = dup_str(&ic->driver, driver)) ||
+        (rc = dup_str(&ic->domain, cfgv_str(&ic->vals, "domain"))))
         return rc;
     lower(ic->domain);
     if (!valid_domain(ic->domain)) {
@@ -181,17 +182,15 @@ static int load_instance(struct config *cfg, const config_setting_t *s, size_t i
         else if (strcmp(cfg->inst[j].name, ic->name) == 0)
             what = "name";
         if (what) {
-            snprintf(err, errlen, "%s:%d: %s.%s: \"%s\" is already used by transports[%zu]",
-                     file, ic->line, where, what, strcmp(what, "domain") ? ic->name : ic->domain,
-                     j);
+            snprintf(err, errlen, "%s:%d: %s.%s: \"%s\" is already used by transports[%zu]", file,
+                     ic->line, where, what, strcmp(what, "domain") ? ic->name : ic->domain, j);
             return FERRY_ECONFIG;
         }
     }
     return 0;
 }
 
-static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char *err,
-                     size_t errlen)
+static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char *err, size_t errlen)
 {
     const char *file = cfg->path;
     config_setting_t *root = config_root_setting(lc);
@@ -218,8 +217,8 @@ static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char 
     cfg->reconnect_min = (int)cfgv_int(&v, "reconnect_min");
     cfg->reconnect_max = (int)cfgv_int(&v, "reconnect_max");
     if (!rc && cfg->reconnect_min > cfg->reconnect_max) {
-        snprintf(err, errlen, "%s:%d: xmpp.reconnect_min: must not exceed reconnect_max (%d)",
-                 file, cfgv_get(&v, "reconnect_min")->line, cfg->reconnect_max);
+        snprintf(err, errlen, "%s:%d: xmpp.reconnect_min: must not exceed reconnect_max (%d)", file,
+                 cfgv_get(&v, "reconnect_min")->line, cfg->reconnect_max);
         rc = FERRY_ECONFIG;
     }
     if (!rc)
@@ -248,8 +247,8 @@ static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char 
     if (rc)
         return rc;
 
-    if ((rc = cfgv_parse(config_lookup(lc, "http"), file, "http", http_keys, NULL, &v, err,
-                         errlen)))
+    if ((rc =
+             cfgv_parse(config_lookup(lc, "http"), file, "http", http_keys, NULL, &v, err, errlen)))
         return rc;
     cfg->http_enabled = cfgv_bool(&v, "enabled");
     cfg->http_port = (int)cfgv_int(&v, "port");
@@ -336,8 +335,8 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
         goto out;
     }
     if (!config_setting_is_list(tl) && !config_setting_is_array(tl)) {
-        snprintf(err, errlen, "%s:%d: transports: must be a list: transports = ( { ... } );",
-                 path, cfgv_line(tl));
+        snprintf(err, errlen, "%s:%d: transports: must be a list: transports = ( { ... } );", path,
+                 cfgv_line(tl));
         rc = FERRY_ECONFIG;
         goto out;
     }

@@ -12,8 +12,8 @@ struct transport_ops;
 struct inst_config {
     const struct transport_ops *ops;
     char *driver, *domain, *name, *description;
-    char *secret;            /* from the instance, or xmpp.secret / secret_file */
-    struct cfg_values vals;  /* driver-specific keys (and the common ones) */
+    char *secret;           /* from the instance, or xmpp.secret / secret_file */
+    struct cfg_values vals; /* driver-specific keys (and the common ones) */
     int line;
 };
 

@@ -21,6 +21,10 @@
 #include "xlink.h"
 
 #define SHUTDOWN_GRACE_MS 1500
+/* Dedupe keys and delivery-report correlations are kept this long: far
+ * beyond any provider's webhook retry window or DLR delay. */
+#define PRUNE_AFTER_S (14 * 24 * 3600)
+#define PRUNE_EVERY_S 3600
 
 static void inst_online(void *arg)
 {
@@ -50,8 +54,9 @@ static void healthz(struct evhttp_request *req, void *arg)
     struct ferry *f = arg;
     char body[4096];
     int ok = ferry_all_online(f);
-    size_t off = (size_t)snprintf(body, sizeof(body), "{\"status\":\"%s\",\"version\":\"%s\",\"links\":[",
-                                  ok ? "online" : "offline", FERRY_VERSION);
+    size_t off =
+        (size_t)snprintf(body, sizeof(body), "{\"status\":\"%s\",\"version\":\"%s\",\"links\":[",
+                         ok ? "online" : "offline", FERRY_VERSION);
     for (size_t i = 0; i < f->n_inst && off < sizeof(body) - 200; i++)
         off += (size_t)snprintf(body + off, sizeof(body) - off,
                                 "%s{\"instance\":\"%s\",\"domain\":\"%s\",\"online\":%s}",
@@ -81,6 +86,14 @@ static void exit_cb(evutil_socket_t fd, short what, void *arg)
     struct ferry *f = arg;
     log_warn(NULL, "links did not close in time; exiting anyway");
     f->running = 0;
+}
+
+static void prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct ferry *f = arg;
+    if (store_prune(f->store, (int64_t)time(NULL) - PRUNE_AFTER_S) != 0)
+        log_warn(NULL, "store: pruning old dedupe keys failed");
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -195,8 +208,12 @@ int ferry_start(struct ferry *f, const char *config_path)
     f->ev_int = evsignal_new(f->base, SIGINT, signal_cb, f);
     f->ev_hup = evsignal_new(f->base, SIGHUP, signal_cb, f);
     f->ev_exit = evtimer_new(f->base, exit_cb, f);
-    if (!f->ev_term || !f->ev_int || !f->ev_hup || !f->ev_exit)
+    f->ev_prune = event_new(f->base, -1, EV_PERSIST, prune_cb, f);
+    if (!f->ev_term || !f->ev_int || !f->ev_hup || !f->ev_exit || !f->ev_prune)
         return FERRY_ENOMEM;
+    struct timeval prune_tv = {PRUNE_EVERY_S, 0};
+    event_add(f->ev_prune, &prune_tv);
+    prune_cb(-1, 0, f);
     /* The signal events also keep the base from ever running empty. */
     event_add(f->ev_term, NULL);
     event_add(f->ev_int, NULL);
@@ -208,8 +225,7 @@ int ferry_start(struct ferry *f, const char *config_path)
         rc = http_start(f->base, f->cfg->http_address, f->cfg->http_port, &f->http, err,
                         sizeof(err));
         if (rc) {
-            log_error(NULL, "http: %s (set http.address/http.port, or http.enabled = false)",
-                      err);
+            log_error(NULL, "http: %s (set http.address/http.port, or http.enabled = false)", err);
             return rc;
         }
         http_route(f->http, "/healthz", healthz, f);
@@ -275,6 +291,8 @@ void ferry_stop(struct ferry *f)
         event_free(f->ev_hup);
     if (f->ev_exit)
         event_free(f->ev_exit);
+    if (f->ev_prune)
+        event_free(f->ev_prune);
     if (f->base)
         event_base_free(f->base);
     store_free(f->store);

@@ -6,17 +6,17 @@
 
 enum ferry_err {
     FERRY_OK = 0,
-    FERRY_ENOMEM = -1,   /* allocation failed */
-    FERRY_EINVAL = -2,   /* bad argument or malformed input */
-    FERRY_ERANGE = -3,   /* value or length out of range */
+    FERRY_ENOMEM = -1,    /* allocation failed */
+    FERRY_EINVAL = -2,    /* bad argument or malformed input */
+    FERRY_ERANGE = -3,    /* value or length out of range */
     FERRY_ENOTFOUND = -4, /* no such entry */
-    FERRY_EEXIST = -5,   /* entry exists already */
-    FERRY_EIO = -6,      /* I/O or storage failure */
-    FERRY_ESTATE = -7,   /* operation not valid in the current state */
-    FERRY_EUNSUPP = -8,  /* not implemented by this transport */
-    FERRY_ETEMP = -9,    /* transient failure, retry later */
-    FERRY_EPERM = -10,   /* not allowed */
-    FERRY_ECONFIG = -11, /* configuration error */
+    FERRY_EEXIST = -5,    /* entry exists already */
+    FERRY_EIO = -6,       /* I/O or storage failure */
+    FERRY_ESTATE = -7,    /* operation not valid in the current state */
+    FERRY_EUNSUPP = -8,   /* not implemented by this transport */
+    FERRY_ETEMP = -9,     /* transient failure, retry later */
+    FERRY_EPERM = -10,    /* not allowed */
+    FERRY_ECONFIG = -11,  /* configuration error */
 };
 
 /* Static, human-readable text for an error code (never NULL). */

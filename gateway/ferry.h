@@ -36,8 +36,8 @@ struct instance {
     /* Services (services.c): users whose presence the gateway receives. */
     char **present;
     size_t n_present, cap_present;
-    int transport_up;      /* set by the transport through core_api.set_state */
-    char *status_text;     /* presence status shown with the gateway contact */
+    int transport_up;  /* set by the transport through core_api.set_state */
+    char *status_text; /* presence status shown with the gateway contact */
 };
 
 struct ferry {
@@ -49,7 +49,7 @@ struct ferry {
     struct http *http;
     struct instance *inst;
     size_t n_inst;
-    struct event *ev_term, *ev_int, *ev_hup, *ev_exit;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_exit, *ev_prune;
     int running;
     int exit_code;
 };

@@ -25,8 +25,8 @@ static void not_found(struct evhttp_request *req, void *arg)
     http_reply(req, 404, "Not Found", "text/plain; charset=utf-8", "no such path\n");
 }
 
-int http_start(struct event_base *base, const char *address, int port, struct http **out,
-               char *err, size_t errlen)
+int http_start(struct event_base *base, const char *address, int port, struct http **out, char *err,
+               size_t errlen)
 {
     struct http *h = calloc(1, sizeof(*h));
     if (!h)

@@ -12,8 +12,8 @@ typedef void (*http_handler)(struct evhttp_request *req, void *arg);
 
 /* Binds address:port.  On failure returns a negative ferry_err and a
  * reason in err. */
-int http_start(struct event_base *base, const char *address, int port, struct http **out,
-               char *err, size_t errlen);
+int http_start(struct event_base *base, const char *address, int port, struct http **out, char *err,
+               size_t errlen);
 void http_free(struct http *h); /* accepts NULL */
 /* Routes an exact path to cb.  Returns 0 or a negative ferry_err. */
 int http_route(struct http *h, const char *path, http_handler cb, void *arg);

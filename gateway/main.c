@@ -12,24 +12,25 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: ferry [-c FILE] [-n]\n"
-            "Ferry " FERRY_VERSION ": an XMPP gateway (XEP-0114 component) to SMS and IRC.\n"
-            "\n"
-            "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
-            "  -n, --check        check the configuration and exit (0 when it is valid)\n"
-            "  -V, --version      print the version and exit\n"
-            "  -h, --help         print this help and exit\n"
-            "\n"
-            "Ferry runs in the foreground and logs to stderr.  Signals: SIGTERM/SIGINT shut\n"
-            "down cleanly, SIGHUP reloads the configuration.  See conf/ferry.conf.example.\n");
+    fprintf(out, "Usage: ferry [-c FILE] [-n]\n"
+                 "Ferry " FERRY_VERSION ": an XMPP gateway (XEP-0114 component) to SMS and IRC.\n"
+                 "\n"
+                 "  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+                 "  -n, --check        check the configuration and exit (0 when it is valid)\n"
+                 "  -V, --version      print the version and exit\n"
+                 "  -h, --help         print this help and exit\n"
+                 "\n"
+                 "Ferry runs in the foreground and logs to stderr.  Signals: SIGTERM/SIGINT shut\n"
+                 "down cleanly, SIGHUP reloads the configuration.  See conf/ferry.conf.example.\n");
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
-        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'n'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *path = DEFAULT_CONFIG;

@@ -22,8 +22,8 @@
 
 /* Field names XEP-0077 defines as plain child elements. */
 static const char *const legacy_names[] = {
-    "username", "nick", "password", "name",  "first", "last", "email", "address", "city",
-    "state",    "zip",  "phone",    "url",   "date",  "misc", "text",  "key",     NULL};
+    "username", "nick", "password", "name", "first", "last", "email", "address", "city",
+    "state",    "zip",  "phone",    "url",  "date",  "misc", "text",  "key",     NULL};
 
 static int is_legacy(const char *var)
 {
@@ -87,8 +87,8 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
         goto out;
     xmpp_stanza_set_type(r, "result");
     xmpp_stanza_add_child(r, q);
-    const char *instr = in->ops->reg_instructions ? in->ops->reg_instructions
-                                                  : "Fill in the form to register.";
+    const char *instr =
+        in->ops->reg_instructions ? in->ops->reg_instructions : "Fill in the form to register.";
     stz_add_text_child(ctx, q, "instructions", instr, (size_t)-1);
     if (cur) {
         xmpp_stanza_t *reg = stz_elem(ctx, "registered", NULL);
@@ -98,8 +98,7 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
         }
     }
     xmpp_stanza_set_type(x, "form");
-    stz_add_text_child(ctx, x, "title", in->description ? in->description : in->domain,
-                       (size_t)-1);
+    stz_add_text_child(ctx, x, "title", in->description ? in->description : in->domain, (size_t)-1);
     stz_add_text_child(ctx, x, "instructions", instr, (size_t)-1);
     xmpp_stanza_t *ft = stz_elem(ctx, "field", NULL);
     if (ft) {
@@ -142,8 +141,8 @@ static char *submitted(xmpp_stanza_t *q, const char *var)
     return stz_child_text(q, var);
 }
 
-static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *q,
-                         const char *user, const char *full)
+static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *q, const char *user,
+                         const char *full)
 {
     xmpp_ctx_t *ctx = xctx(in);
     if (xmpp_stanza_get_child_by_name(q, "remove")) {

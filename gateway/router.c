@@ -27,8 +27,7 @@ void router_reply(struct instance *in, xmpp_stanza_t *st)
         log_debug(in->name, "reply dropped: link offline");
 }
 
-static void reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond cond,
-                        const char *text)
+static void reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond cond, const char *text)
 {
     const char *type = xmpp_stanza_get_type(st);
     if (type && strcmp(type, "error") == 0)
@@ -81,8 +80,8 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
         .type = type && strcmp(type, "groupchat") == 0 ? TR_MSG_GROUPCHAT
                 : type && strcmp(type, "normal") == 0  ? TR_MSG_NORMAL
                                                        : TR_MSG_CHAT,
-        .want_receipt = xmpp_stanza_get_child_by_name_and_ns(st, "request", "urn:xmpp:receipts") !=
-                        NULL,
+        .want_receipt =
+            xmpp_stanza_get_child_by_name_and_ns(st, "request", "urn:xmpp:receipts") != NULL,
     };
     struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
     if (transport_send(in, &m, &err) != 0) {

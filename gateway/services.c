@@ -65,8 +65,8 @@ static void add_feature(struct instance *in, xmpp_stanza_t *q, const char *var)
     xmpp_stanza_release(f);
 }
 
-static void add_identity(struct instance *in, xmpp_stanza_t *q, const char *cat,
-                         const char *type, const char *name)
+static void add_identity(struct instance *in, xmpp_stanza_t *q, const char *cat, const char *type,
+                         const char *name)
 {
     xmpp_stanza_t *id = stz_elem(xctx(in), "identity", NULL);
     if (!id)
@@ -181,8 +181,7 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     else if (strcmp(ns, "jabber:iq:register") == 0 && !to->local &&
              (in->ops->caps & TR_CAP_REGISTER))
         register_handle_iq(in, st, set);
-    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local &&
-             (in->ops->caps & TR_CAP_GATEWAY))
+    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local && (in->ops->caps & TR_CAP_GATEWAY))
         gateway_handle_iq(in, st, set);
     else
         reply_error(in, st, TR_COND_SERVICE_UNAVAILABLE, NULL);

@@ -24,7 +24,8 @@ const char *stz_cond_type(enum tr_cond cond);
 
 /* An error reply to `st` (from/to swapped, same id, original children
  * kept for messages), with condition and human text.  Caller releases. */
-xmpp_stanza_t *stz_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum tr_cond cond, const char *text);
+xmpp_stanza_t *stz_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum tr_cond cond,
+                               const char *text);
 
 /* A new message stanza; body is raw bytes (sanitised here), may be NULL. */
 xmpp_stanza_t *stz_message(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to,

@@ -49,8 +49,8 @@ struct store_in {
  * before (even if the message has since been delivered and acked), nothing
  * is stored and FERRY_EEXIST is returned.  The key and the row are written
  * in one transaction.  *seq (if not NULL) receives the new row's seq. */
-int store_in_push(struct store *st, const char *instance, const char *dedupe_key,
-                  const char *xml, int64_t *seq);
+int store_in_push(struct store *st, const char *instance, const char *dedupe_key, const char *xml,
+                  int64_t *seq);
 typedef int (*store_in_cb)(void *arg, const struct store_in *msg);
 /* Walks queued rows of instance with seq > after_seq in seq order, at most
  * limit rows (limit <= 0: no limit).  A nonzero cb return stops the walk
@@ -73,10 +73,10 @@ struct store_out {
     const char *peer;      /* transport-side address, e.g. "+15551234567" */
     const char *stanza_id; /* may be NULL */
     const char *body;
-    const char *extra;     /* transport-specific JSON, may be NULL */
-    int state;             /* enum store_out_state */
+    const char *extra; /* transport-specific JSON, may be NULL */
+    int state;         /* enum store_out_state */
     int attempts;
-    int64_t next_attempt;  /* unix seconds */
+    int64_t next_attempt; /* unix seconds */
     int64_t created;
 };
 int store_out_push(struct store *st, const char *instance, const char *user, const char *peer,
@@ -84,8 +84,8 @@ int store_out_push(struct store *st, const char *instance, const char *user, con
 typedef int (*store_out_cb)(void *arg, const struct store_out *msg);
 /* Rows of instance in state QUEUED with next_attempt <= now, in seq order,
  * at most limit (<= 0: no limit). */
-int store_out_due(struct store *st, const char *instance, int64_t now, int limit,
-                  store_out_cb cb, void *arg);
+int store_out_due(struct store *st, const char *instance, int64_t now, int limit, store_out_cb cb,
+                  void *arg);
 /* Marks a row INFLIGHT and increments attempts. */
 int store_out_begin(struct store *st, int64_t seq);
 /* Back to QUEUED with a new next_attempt (after a transient failure). */

@@ -295,8 +295,8 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
                      "the secret in Ferry's config and the server's component declaration",
                      l->domain);
         else if (se->type == XMPP_SE_CONFLICT)
-            snprintf(why, sizeof(why),
-                     "another component is already connected as %s (conflict)", l->domain);
+            snprintf(why, sizeof(why), "another component is already connected as %s (conflict)",
+                     l->domain);
         else if (se->type == XMPP_SE_HOST_UNKNOWN)
             snprintf(why, sizeof(why),
                      "the server does not know the component %s (host-unknown); declare it in "
@@ -371,7 +371,8 @@ static void schedule_reconnect(struct xlink *l, const char *why)
     if (base_ms > (long)l->rmax * 1000)
         base_ms = (long)l->rmax * 1000;
     /* jitter: uniformly in [base/2, base] */
-    long delay_ms = base_ms / 2 + (long)((unsigned long)random() % (unsigned long)(base_ms / 2 + 1));
+    long delay_ms =
+        base_ms / 2 + (long)((unsigned long)random() % (unsigned long)(base_ms / 2 + 1));
     l->attempts++;
     log_warn(l->scope, "xmpp: %s; retrying in %.1f s", why, delay_ms / 1000.0);
     struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
@@ -394,8 +395,8 @@ static void start_connect(struct xlink *l)
         if (l->reserve_fd < 0)
             l->reserve_fd = reserve_low_fd();
         char why[160];
-        snprintf(why, sizeof(why), "cannot connect to %s:%d (libstrophe error %d)", l->ip,
-                 l->port, rc);
+        snprintf(why, sizeof(why), "cannot connect to %s:%d (libstrophe error %d)", l->ip, l->port,
+                 rc);
         schedule_reconnect(l, why);
         return;
     }
@@ -451,8 +452,8 @@ struct xlink_ctx *xlink_ctx_new(struct event_base *base)
     xc->logger.userdata = xc;
     xmpp_initialize();
     xc->ctx = xmpp_ctx_new(NULL, &xc->logger);
-    xc->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                       EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    xc->dns =
+        evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (!xc->dns) /* no resolv.conf: still usable with IP literals and /etc/hosts */
         xc->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (xc->dns)
@@ -567,8 +568,8 @@ struct xlink *xlink_new(struct xlink_ctx *xc, const struct xlink_params *p,
     l->ev_keepalive = event_new(xc->base, -1, EV_PERSIST, keepalive_cb, l);
     l->next = xc->links;
     xc->links = l;
-    if (!l->scope || !l->domain || !l->host || !l->secret || !l->ping_to || !l->conn ||
-        !l->ev_io || !l->ev_tick || !l->ev_retry || !l->ev_keepalive) {
+    if (!l->scope || !l->domain || !l->host || !l->secret || !l->ping_to || !l->conn || !l->ev_io ||
+        !l->ev_tick || !l->ev_retry || !l->ev_keepalive) {
         xlink_free(l);
         return NULL;
     }
