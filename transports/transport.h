@@ -66,12 +66,12 @@ enum tr_msg_type { TR_MSG_CHAT = 0, TR_MSG_GROUPCHAT, TR_MSG_NORMAL };
  * a body or an OOB URL reach a transport; chat states, receipts and markers
  * never do.  All strings are valid only during the call. */
 struct tr_msg {
-    const char *id;       /* stanza id, may be NULL */
-    const char *user;     /* sender's full JID */
-    const char *to_local; /* XEP-0106-unescaped local part of the destination */
+    const char *id;          /* stanza id, may be NULL */
+    const char *user;        /* sender's full JID */
+    const char *to_local;    /* XEP-0106-unescaped local part of the destination */
     const char *to_resource; /* may be NULL */
-    const char *body;     /* valid UTF-8, never NULL (may be "" when oob_url is set) */
-    const char *oob_url;  /* XEP-0066 URL, may be NULL */
+    const char *body;        /* valid UTF-8, never NULL (may be "" when oob_url is set) */
+    const char *oob_url;     /* XEP-0066 URL, may be NULL */
     enum tr_msg_type type;
     int want_receipt; /* XEP-0184 request present */
 };
@@ -84,7 +84,7 @@ struct tr_inbound {
     const char *id;            /* stanza id to use, may be NULL */
     const char *body;          /* raw bytes, sanitised by the core */
     size_t body_len;
-    const char *oob_url;    /* may be NULL */
+    const char *oob_url; /* may be NULL */
     enum tr_msg_type type;
     const char *dedupe_key; /* provider message id etc., may be NULL */
 };
@@ -149,10 +149,10 @@ enum tr_caps {
 };
 
 struct transport_ops {
-    const char *driver;       /* name in the config, e.g. "loopback" */
-    const char *gateway_type; /* disco identity type: "sms", "irc", ... */
-    const char *description;  /* default disco identity name */
-    unsigned caps;            /* enum tr_caps */
+    const char *driver;         /* name in the config, e.g. "loopback" */
+    const char *gateway_type;   /* disco identity type: "sms", "irc", ... */
+    const char *description;    /* default disco identity name */
+    unsigned caps;              /* enum tr_caps */
     const struct cfg_key *keys; /* extra config keys, terminated by {NULL} */
 
     /* Registration form (TR_CAP_REGISTER): fields terminated by {NULL} and

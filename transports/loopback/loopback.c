@@ -27,8 +27,8 @@ static const struct tr_reg_field loopback_fields[] = {
     {NULL, NULL, 0, 0},
 };
 
-static int lb_create(const struct core_api *core, struct core_instance *ci, void **state,
-                     char *err, size_t errlen)
+static int lb_create(const struct core_api *core, struct core_instance *ci, void **state, char *err,
+                     size_t errlen)
 {
     struct loopback *lb = calloc(1, sizeof(*lb));
     if (!lb) {
