@@ -70,16 +70,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # libFuzzer targets (clang).  `make fuzz` builds them and runs each for
-# FUZZ_SECONDS (default 20) on its corpus in tests/fuzz/corpus/NAME.
+# FUZZ_SECONDS (default 20), starting from the seeds in tests/fuzz/corpus/NAME;
+# new inputs go to build-fuzz/corpus-NAME, so the checked-in seeds stay small.
 FUZZ_SECONDS ?= 20
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Igateway -Itransports -I. \
 	    -fsanitize=fuzzer,address,undefined $^ -o $@
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p tests/fuzz/corpus/$$n; \
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n || exit 1; done
+	    $$f -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 deps:
 	@scripts/deps.sh

@@ -20,6 +20,7 @@ static const struct cfg_key xmpp_keys[] = {
     {"keepalive", CFG_INT, 0, 5, 3600, "60", "seconds between keepalive pings"},
     {"reconnect_min", CFG_INT, 0, 1, 3600, "1", "first reconnect delay, seconds"},
     {"reconnect_max", CFG_INT, 0, 1, 3600, "60", "largest reconnect delay, seconds"},
+    {"socket_sndbuf", CFG_INT, 0, 0, 16777216, "0", "SO_SNDBUF bytes, 0: system default"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 static const struct cfg_key store_keys[] = {
@@ -216,6 +217,7 @@ static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char 
     cfg->keepalive = (int)cfgv_int(&v, "keepalive");
     cfg->reconnect_min = (int)cfgv_int(&v, "reconnect_min");
     cfg->reconnect_max = (int)cfgv_int(&v, "reconnect_max");
+    cfg->socket_sndbuf = (int)cfgv_int(&v, "socket_sndbuf");
     if (!rc && cfg->reconnect_min > cfg->reconnect_max) {
         snprintf(err, errlen, "%s:%d: xmpp.reconnect_min: must not exceed reconnect_max (%d)", file,
                  cfgv_get(&v, "reconnect_min")->line, cfg->reconnect_max);

@@ -25,6 +25,7 @@ struct config {
     int keepalive;     /* seconds */
     int reconnect_min; /* seconds */
     int reconnect_max; /* seconds */
+    int socket_sndbuf; /* bytes, 0: system default */
     /* store */
     char *store_path;
     /* log */

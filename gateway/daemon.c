@@ -164,6 +164,7 @@ static int init_instance(struct ferry *f, struct instance *in, const struct inst
         .keepalive = f->cfg->keepalive,
         .reconnect_min = f->cfg->reconnect_min,
         .reconnect_max = f->cfg->reconnect_max,
+        .sndbuf = f->cfg->socket_sndbuf,
     };
     struct xlink_cbs cbs = {inst_online, inst_offline, inst_stanza};
     in->link = xlink_new(f->xc, &p, &cbs, in);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -34,7 +35,7 @@ struct xlink {
     struct xlink *next;
     xmpp_conn_t *conn;
     char *scope, *domain, *host, *secret, *ping_to;
-    int port, keepalive, rmin, rmax;
+    int port, keepalive, rmin, rmax, sndbuf;
     struct xlink_cbs cbs;
     void *arg;
 
@@ -332,6 +333,8 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
         return -1;
     }
     l->fd = fd;
+    if (l->sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->sndbuf, sizeof(l->sndbuf)) != 0)
+        log_warn(l->scope, "xmpp: cannot set SO_SNDBUF to %d: %s", l->sndbuf, strerror(errno));
     return xmpp_sockopt_cb_keepalive(conn, sock);
 }
 
@@ -559,6 +562,7 @@ struct xlink *xlink_new(struct xlink_ctx *xc, const struct xlink_params *p,
     l->keepalive = p->keepalive;
     l->rmin = p->reconnect_min;
     l->rmax = p->reconnect_max;
+    l->sndbuf = p->sndbuf;
     l->cbs = *cbs;
     l->arg = arg;
     l->conn = xmpp_conn_new(xc->ctx);

@@ -23,6 +23,7 @@ struct xlink_params {
     int keepalive;     /* seconds between pings; a ping unanswered for as long drops the link */
     int reconnect_min; /* seconds */
     int reconnect_max; /* seconds */
+    int sndbuf;        /* SO_SNDBUF for the socket, 0: system default */
 };
 
 struct xlink_cbs {

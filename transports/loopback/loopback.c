@@ -2,23 +2,36 @@
  * and the transport the core's tests use.  A message to
  * anything@echo.example.org comes back from that JID with the same body.
  *
- * Test hook: a body "hex:48 02 ff" is echoed as those raw bytes, which lets
- * tests feed control characters and invalid UTF-8 through the inbound path
- * exactly as a foreign network would. */
+ * Test aids (the core's tests drive the inbound path through this driver):
+ *   - a body "hex:48 02 ff" is echoed as those raw bytes, so tests can feed
+ *     control characters and invalid UTF-8 as a foreign network would;
+ *   - a body "big:N" is answered with N bytes of text (N <= 1 MiB), for
+ *     large-stanza tests;
+ *   - test_hold_fds = N opens N extra file descriptors each time the XMPP
+ *     link goes down, as IRC and HTTP sockets opened during an outage would
+ *     (exercises the low-fd reserve of DESIGN §3.3). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "transport.h"
+
+#define BIG_MAX (1024 * 1024)
 
 struct loopback {
     const struct core_api *core;
     struct core_instance *ci;
+    int *held; /* test_hold_fds */
+    size_t n_held;
 };
 
 static const struct cfg_key loopback_keys[] = {
     {"prefix", CFG_STRING, 0, 0, 64, "", "text put before every echoed body"},
+    {"test_hold_fds", CFG_INT, 0, 0, 10000, "0", "test aid: fds opened at each link outage"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -43,7 +56,32 @@ static int lb_create(const struct core_api *core, struct core_instance *ci, void
 
 static void lb_destroy(void *state)
 {
-    free(state);
+    struct loopback *lb = state;
+    if (!lb)
+        return;
+    for (size_t i = 0; i < lb->n_held; i++)
+        close(lb->held[i]);
+    free(lb->held);
+    free(lb);
+}
+
+static void lb_link_state(void *state, int online)
+{
+    struct loopback *lb = state;
+    long long n = lb->core->cfg_int(lb->ci, "test_hold_fds");
+    if (online || n <= 0)
+        return;
+    int *held = realloc(lb->held, (lb->n_held + (size_t)n) * sizeof(int));
+    if (!held)
+        return;
+    lb->held = held;
+    for (long long i = 0; i < n; i++) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            break;
+        lb->held[lb->n_held++] = fd;
+    }
+    lb->core->log(lb->ci, 2, "test_hold_fds: now holding %zu descriptors", lb->n_held);
 }
 
 static int lb_start(void *state)
@@ -77,6 +115,14 @@ static int lb_send(void *state, const struct tr_msg *msg, struct tr_error *err)
     const char *prefix = lb->core->cfg_str(lb->ci, "prefix");
     size_t plen = prefix ? strlen(prefix) : 0;
     size_t blen = strlen(msg->body);
+    long big = strncmp(msg->body, "big:", 4) == 0 ? strtol(msg->body + 4, NULL, 10) : -1;
+    if (big > BIG_MAX) {
+        err->cond = TR_COND_NOT_ACCEPTABLE;
+        snprintf(err->text, sizeof(err->text), "big: at most %d bytes.", BIG_MAX);
+        return -1;
+    }
+    if (big > 0)
+        blen = (size_t)big;
     char *text = malloc(plen + blen + 1);
     if (!text) {
         err->cond = TR_COND_RESOURCE_CONSTRAINT;
@@ -85,7 +131,11 @@ static int lb_send(void *state, const struct tr_msg *msg, struct tr_error *err)
     }
     memcpy(text, prefix ? prefix : "", plen);
     long len;
-    if (strncmp(msg->body, "hex:", 4) == 0) {
+    if (big > 0) {
+        for (long i = 0; i < big; i++)
+            text[plen + (size_t)i] = (char)('a' + i % 26);
+        len = (long)plen + big;
+    } else if (strncmp(msg->body, "hex:", 4) == 0) {
         len = decode_hex(msg->body + 4, text + plen, blen);
         if (len < 0) {
             free(text);
@@ -146,4 +196,5 @@ const struct transport_ops loopback_transport = {
     .gateway_desc = "Enter any name to get an echo contact for it.",
     .gateway_prompt = "Name",
     .gateway_translate = lb_translate,
+    .link_state = lb_link_state,
 };
