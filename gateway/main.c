@@ -1,5 +1,6 @@
 /* ferry: command line.  Runs in the foreground, logging to stderr. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,15 @@ int main(int argc, char **argv)
     if (rc == 0)
         ferry_run(&f);
     int code = rc == 0 ? f.exit_code : 1;
+    /* Freeing the signal events restores the default handlers: a second
+     * SIGTERM/SIGINT during teardown must not turn a clean exit into a
+     * death by signal. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
     ferry_stop(&f);
     log_info(NULL, "exited");
     return code;

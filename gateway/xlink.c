@@ -368,14 +368,17 @@ static void schedule_reconnect(struct xlink *l, const char *why)
 {
     if (l->stopping)
         return;
-    long base_ms = (long)l->rmin * 1000;
-    for (int i = 0; i < l->attempts && base_ms < (long)l->rmax * 1000; i++)
+    long min_ms = (long)l->rmin * 1000, max_ms = (long)l->rmax * 1000, base_ms = min_ms;
+    for (int i = 0; i < l->attempts && base_ms < max_ms; i++)
         base_ms *= 2;
-    if (base_ms > (long)l->rmax * 1000)
-        base_ms = (long)l->rmax * 1000;
-    /* jitter: uniformly in [base/2, base] */
-    long delay_ms =
-        base_ms / 2 + (long)((unsigned long)random() % (unsigned long)(base_ms / 2 + 1));
+    /* Jitter upwards (never below reconnect_min); at the cap, downwards by
+     * up to a quarter, so many gateways do not retry in lockstep. */
+    long delay_ms = base_ms + (long)((unsigned long)random() % (unsigned long)(base_ms / 2 + 1));
+    if (delay_ms > max_ms) {
+        delay_ms = max_ms - (long)((unsigned long)random() % (unsigned long)(max_ms / 4 + 1));
+        if (delay_ms < min_ms)
+            delay_ms = min_ms;
+    }
     l->attempts++;
     log_warn(l->scope, "xmpp: %s; retrying in %.1f s", why, delay_ms / 1000.0);
     struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Start Ferry in the foreground.
+#
+#   scripts/run.sh BIN CONFIG   run BIN -c CONFIG (exec: signals go to Ferry)
+#   scripts/run.sh BIN          local demo: a Prosody on 127.0.0.1 with the
+#                               component echo.localhost and the account
+#                               demo@localhost / demo, state under .demo/
+#                               (see scripts/demo.py); Ctrl-C stops both.
+set -euo pipefail
+
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    echo "usage: $0 FERRY_BINARY [CONFIG]" >&2
+    exit 2
+fi
+bin=$1
+
+if [[ $# -eq 2 && -n "$2" ]]; then
+    exec "$bin" -c "$2"
+fi
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Debian's interpreter: the one that has python3-slixmpp (used by the harness).
+exec /usr/bin/python3 "$here/demo.py" "$bin"
