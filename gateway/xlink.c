@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -333,6 +335,12 @@ static int sockopt_cb(xmpp_conn_t *conn, void *sock)
         return -1;
     }
     l->fd = fd;
+    /* libstrophe makes one send() per stanza: without TCP_NODELAY, Nagle
+     * holds every second small stanza until the server's delayed ACK
+     * (measured: a ping answered 40 ms late). */
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+        log_warn(l->scope, "xmpp: cannot set TCP_NODELAY: %s", strerror(errno));
     if (l->sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &l->sndbuf, sizeof(l->sndbuf)) != 0)
         log_warn(l->scope, "xmpp: cannot set SO_SNDBUF to %d: %s", l->sndbuf, strerror(errno));
     return xmpp_sockopt_cb_keepalive(conn, sock);

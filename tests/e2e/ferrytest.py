@@ -302,9 +302,9 @@ http_ports = {{}}
 https_ports = {{}}
 
 modules_enabled = {{
-    "disco"; "ping"; "version"; "roster"; "saslauth"; "register";
+    "disco"; "ping"; "version"; "roster"; "saslauth"; "register"; {offline_enabled}
 }}
-modules_disabled = {{ "s2s"; "offline"; }}
+modules_disabled = {{ "s2s"; {offline_disabled} }}
 allow_registration = true
 
 c2s_require_encryption = false
@@ -348,7 +348,9 @@ class Prosody:
     name = "prosody"
 
     def __init__(self, workdir=None, component="echo.localhost", secret=SECRET,
-                 c2s_port=None, component_port=None, log_level="info"):
+                 c2s_port=None, component_port=None, log_level="info", offline=False):
+        """offline: load mod_offline (messages to an offline user are kept
+        and delivered at their next login), as most production servers do."""
         if workdir:
             self.dir, self._temporary = workdir, False
         else:
@@ -365,6 +367,8 @@ class Prosody:
         with open(self.config_path, "w") as f:
             f.write(PROSODY_CONFIG.format(dir=self.dir, c2s_port=self.c2s_port,
                                           log_level=log_level,
+                                          offline_enabled='"offline";' if offline else "",
+                                          offline_disabled="" if offline else '"offline";',
                                           example=example_text("prosody.cfg.lua.example",
                                                                self.component_port,
                                                                component, secret)))
@@ -633,6 +637,7 @@ xmpp = {{
     keepalive = {keepalive};
     reconnect_min = {reconnect_min};
     reconnect_max = {reconnect_max};
+{xmpp_extra}
 }};
 store = {{
     path = "{store}";
@@ -652,6 +657,7 @@ transports = (
     {{
         driver = "loopback";
         domain = "{component}";
+{transport_extra}
     }}
 );
 """
@@ -672,7 +678,8 @@ def sanitizer_report(text):
 
 def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                       keepalive=60, reconnect_min=1, reconnect_max=2, store=":memory:",
-                      log_level="info", http_port=None, access=None, component=None):
+                      log_level="info", http_port=None, access=None, component=None,
+                      xmpp_extra="", transport_extra=""):
     if server is not None:
         host, port = server.host, server.component_port
         component = component or server.component
@@ -686,7 +693,8 @@ def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                                reconnect_min=reconnect_min, reconnect_max=reconnect_max,
                                store=store, log_level=log_level,
                                http_enabled="true" if http_port else "false",
-                               http_port=http_port or 8080, access=access, component=component)
+                               http_port=http_port or 8080, access=access, component=component,
+                               xmpp_extra=xmpp_extra, transport_extra=transport_extra)
 
 
 class Ferry:

@@ -7,6 +7,8 @@
  *     control characters and invalid UTF-8 as a foreign network would;
  *   - a body "big:N" is answered with N bytes of text (N <= 1 MiB), for
  *     large-stanza tests;
+ *   - echo_delay_ms = N answers N ms later, from a timer, so a reply can
+ *     be produced while the XMPP link is down (the durable inbound queue);
  *   - test_hold_fds = N opens N extra file descriptors each time the XMPP
  *     link goes down, as IRC and HTTP sockets opened during an outage would
  *     (exercises the low-fd reserve of DESIGN §3.3). */
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -22,15 +25,28 @@
 
 #define BIG_MAX (1024 * 1024)
 
+struct delayed; /* an echo waiting for its timer (echo_delay_ms) */
+
 struct loopback {
     const struct core_api *core;
     struct core_instance *ci;
     int *held; /* test_hold_fds */
     size_t n_held;
+    struct delayed *pending;
+};
+
+struct delayed {
+    struct delayed *next;
+    struct loopback *lb;
+    struct event *ev;
+    char *user, *from_local, *body, *oob_url;
+    size_t body_len;
+    enum tr_msg_type type;
 };
 
 static const struct cfg_key loopback_keys[] = {
     {"prefix", CFG_STRING, 0, 0, 64, "", "text put before every echoed body"},
+    {"echo_delay_ms", CFG_INT, 0, 0, 600000, "0", "answer this many milliseconds later"},
     {"test_hold_fds", CFG_INT, 0, 0, 10000, "0", "test aid: fds opened at each link outage"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
@@ -54,11 +70,29 @@ static int lb_create(const struct core_api *core, struct core_instance *ci, void
     return 0;
 }
 
+static void delayed_free(struct delayed *d)
+{
+    if (d->ev)
+        event_free(d->ev);
+    free(d->user);
+    free(d->from_local);
+    free(d->body);
+    free(d->oob_url);
+    free(d);
+}
+
 static void lb_destroy(void *state)
 {
     struct loopback *lb = state;
     if (!lb)
         return;
+    /* Echoes still waiting were never acknowledged to anyone: dropping them
+     * is what a real network's unsent replies would be. */
+    while (lb->pending) {
+        struct delayed *d = lb->pending;
+        lb->pending = d->next;
+        delayed_free(d);
+    }
     for (size_t i = 0; i < lb->n_held; i++)
         close(lb->held[i]);
     free(lb->held);
@@ -109,6 +143,58 @@ static long decode_hex(const char *s, char *out, size_t cap)
     return (long)n;
 }
 
+static void delayed_fire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct delayed *d = arg;
+    struct loopback *lb = d->lb;
+    struct tr_inbound in = {
+        .user = d->user,
+        .from_local = d->from_local,
+        .body = d->body,
+        .body_len = d->body_len,
+        .oob_url = d->oob_url,
+        .type = d->type,
+    };
+    if (lb->core->deliver(lb->ci, &in) != 0)
+        lb->core->log(lb->ci, 0, "delayed echo could not be stored");
+    for (struct delayed **pp = &lb->pending; *pp; pp = &(*pp)->next)
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    delayed_free(d);
+}
+
+/* Queues an echo for later; returns 0 or -1 (out of memory). */
+static int delay_echo(struct loopback *lb, const struct tr_inbound *in, long long ms)
+{
+    struct delayed *d = calloc(1, sizeof(*d));
+    if (!d)
+        return -1;
+    d->lb = lb;
+    d->type = in->type;
+    d->body_len = in->body_len;
+    d->user = strdup(in->user);
+    d->from_local = strdup(in->from_local);
+    d->body = malloc(in->body_len + 1);
+    d->oob_url = in->oob_url ? strdup(in->oob_url) : NULL;
+    d->ev = evtimer_new(lb->core->base(lb->ci), delayed_fire, d);
+    /* A common timeout keeps equal delays in FIFO order (plain timers with
+     * the same deadline may fire in any order): echoes stay in order. */
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    const struct timeval *common = event_base_init_common_timeout(lb->core->base(lb->ci), &tv);
+    if (!d->user || !d->from_local || !d->body || (in->oob_url && !d->oob_url) || !d->ev ||
+        !common || evtimer_add(d->ev, common) != 0) {
+        delayed_free(d);
+        return -1;
+    }
+    memcpy(d->body, in->body, in->body_len);
+    d->next = lb->pending;
+    lb->pending = d;
+    return 0;
+}
+
 static int lb_send(void *state, const struct tr_msg *msg, struct tr_error *err)
 {
     struct loopback *lb = state;
@@ -156,7 +242,8 @@ static int lb_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         .oob_url = msg->oob_url,
         .type = msg->type,
     };
-    int rc = lb->core->deliver(lb->ci, &in);
+    long long delay = lb->core->cfg_int(lb->ci, "echo_delay_ms");
+    int rc = delay > 0 ? delay_echo(lb, &in, delay) : lb->core->deliver(lb->ci, &in);
     free(text);
     if (rc != 0) {
         err->cond = TR_COND_INTERNAL_SERVER_ERROR;
