@@ -321,9 +321,8 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
     }
     fclose(probe);
     if (!config_read_file(&lc, path)) {
-        snprintf(err, errlen, "%s:%d: %s",
-                 config_error_file(&lc) ? config_error_file(&lc) : path, config_error_line(&lc),
-                 config_error_text(&lc));
+        snprintf(err, errlen, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+                 config_error_line(&lc), config_error_text(&lc));
         rc = FERRY_ECONFIG;
         goto out;
     }
