@@ -12,6 +12,15 @@ PKGS      := libstrophe libevent libevent_openssl libcurl libcjson libconfig ope
 PREFIX    ?= /usr/local
 CC        ?= cc
 SAN       ?= 0
+V         ?= 0
+# Terse build lines ("CC gateway/main.c"); V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-4s %s\n' $(1) $(2)
+endif
 
 ifeq ($(SAN),1)
 BUILD     := build-san
@@ -56,18 +65,24 @@ all: $(BIN) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Keep the test objects (make would delete them as intermediates).
+.SECONDARY: $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.o)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # libFuzzer targets (clang).  `make fuzz` builds them and runs each for
 # FUZZ_SECONDS (default 20), starting from the seeds in tests/fuzz/corpus/NAME;
