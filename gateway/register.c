@@ -33,20 +33,6 @@ static int is_legacy(const char *var)
     return 0;
 }
 
-static xmpp_ctx_t *xctx(struct instance *in)
-{
-    return xlink_ctx_xmpp(in->f->xc);
-}
-
-static void send_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond c, const char *text)
-{
-    xmpp_stanza_t *r = stz_error_reply(xctx(in), st, c, text);
-    if (r) {
-        router_reply(in, r);
-        xmpp_stanza_release(r);
-    }
-}
-
 static void add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct tr_reg_field *f,
                       const char *value)
 {
@@ -71,11 +57,11 @@ static void add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct tr_reg_fie
 
 static void register_get(struct instance *in, xmpp_stanza_t *st, const char *user)
 {
-    xmpp_ctx_t *ctx = xctx(in);
+    xmpp_ctx_t *ctx = router_xctx(in);
     char *fields = NULL;
     int rc = store_reg_get(in->f->store, in->name, user, &fields);
     if (rc != 0 && rc != FERRY_ENOTFOUND) {
-        send_error(in, st, TR_COND_INTERNAL_SERVER_ERROR, "The gateway's store failed.");
+        router_reply_error(in, st, TR_COND_INTERNAL_SERVER_ERROR, "The gateway's store failed.");
         return;
     }
     cJSON *cur = fields ? cJSON_Parse(fields) : NULL;
@@ -144,15 +130,16 @@ static char *submitted(xmpp_stanza_t *q, const char *var)
 static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *q, const char *user,
                          const char *full)
 {
-    xmpp_ctx_t *ctx = xctx(in);
+    xmpp_ctx_t *ctx = router_xctx(in);
     if (xmpp_stanza_get_child_by_name(q, "remove")) {
         int rc = store_reg_del(in->f->store, in->name, user);
         if (rc == FERRY_ENOTFOUND) {
-            send_error(in, st, TR_COND_REGISTRATION_REQUIRED, "You are not registered.");
+            router_reply_error(in, st, TR_COND_REGISTRATION_REQUIRED, "You are not registered.");
             return;
         }
         if (rc != 0) {
-            send_error(in, st, TR_COND_INTERNAL_SERVER_ERROR, "The gateway's store failed.");
+            router_reply_error(in, st, TR_COND_INTERNAL_SERVER_ERROR,
+                               "The gateway's store failed.");
             return;
         }
         log_info(in->name, "registration removed");
@@ -184,10 +171,10 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
     struct tr_error err = {TR_COND_NOT_ACCEPTABLE, ""};
     int ok = !*missing;
     if (!ok)
-        send_error(in, st, TR_COND_NOT_ACCEPTABLE, missing);
+        router_reply_error(in, st, TR_COND_NOT_ACCEPTABLE, missing);
     else if (transport_reg_check(in, user, vars, (const char *const *)vals, n, &err) != 0) {
         ok = 0;
-        send_error(in, st, err.cond, err.text[0] ? err.text : NULL);
+        router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
     }
     if (ok) {
         cJSON *obj = cJSON_CreateObject();
@@ -199,7 +186,8 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
         int rc = json ? store_reg_put(in->f->store, in->name, user, json) : FERRY_ENOMEM;
         free(json);
         if (rc != 0) {
-            send_error(in, st, TR_COND_INTERNAL_SERVER_ERROR, "The gateway's store failed.");
+            router_reply_error(in, st, TR_COND_INTERNAL_SERVER_ERROR,
+                               "The gateway's store failed.");
         } else {
             log_info(in->name, "registration stored");
             xmpp_stanza_t *r = xmpp_stanza_reply(st);
@@ -224,7 +212,7 @@ void register_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
     const char *from = xmpp_stanza_get_from(st);
     char *user = jid_bare(from);
     if (!user) {
-        send_error(in, st, TR_COND_JID_MALFORMED, "Malformed sender address.");
+        router_reply_error(in, st, TR_COND_JID_MALFORMED, "Malformed sender address.");
         return;
     }
     if (set)
@@ -236,7 +224,7 @@ void register_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
 
 void gateway_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
 {
-    xmpp_ctx_t *ctx = xctx(in);
+    xmpp_ctx_t *ctx = router_xctx(in);
     xmpp_stanza_t *r = xmpp_stanza_reply(st);
     xmpp_stanza_t *q = stz_elem(ctx, "query", "jabber:iq:gateway");
     char *prompt = NULL, *local = NULL, *esc = NULL, *jid = NULL, *user = NULL;
@@ -257,17 +245,19 @@ void gateway_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
     }
     prompt = stz_child_text(xmpp_stanza_get_child_by_ns(st, "jabber:iq:gateway"), "prompt");
     if (!prompt || !*prompt) {
-        send_error(in, st, TR_COND_BAD_REQUEST, "Send the address in a <prompt/> element.");
+        router_reply_error(in, st, TR_COND_BAD_REQUEST, "Send the address in a <prompt/> element.");
         goto out;
     }
     struct tr_error err = {TR_COND_NOT_ACCEPTABLE, ""};
     user = jid_bare(xmpp_stanza_get_from(st));
     if (transport_gateway_translate(in, user, prompt, &local, &err) != 0) {
-        send_error(in, st, err.cond, err.text[0] ? err.text : "That address is not valid here.");
+        router_reply_error(in, st, err.cond,
+                           err.text[0] ? err.text : "That address is not valid here.");
         goto out;
     }
     if (jid_escape_local(local, &esc) != 0 || !(jid = jid_join(esc, in->domain, NULL))) {
-        send_error(in, st, TR_COND_NOT_ACCEPTABLE, "That address cannot be written as a JID.");
+        router_reply_error(in, st, TR_COND_NOT_ACCEPTABLE,
+                           "That address cannot be written as a JID.");
         goto out;
     }
     stz_add_text_child(ctx, q, "jid", jid, (size_t)-1);

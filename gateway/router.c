@@ -16,7 +16,7 @@
 
 #define FLUSH_BATCH 200
 
-static xmpp_ctx_t *xctx(struct instance *in)
+xmpp_ctx_t *router_xctx(struct instance *in)
 {
     return xlink_ctx_xmpp(in->f->xc);
 }
@@ -27,12 +27,12 @@ void router_reply(struct instance *in, xmpp_stanza_t *st)
         log_debug(in->name, "reply dropped: link offline");
 }
 
-static void reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond cond, const char *text)
+void router_reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond cond, const char *text)
 {
     const char *type = xmpp_stanza_get_type(st);
     if (type && strcmp(type, "error") == 0)
         return; /* never answer an error with an error */
-    xmpp_stanza_t *r = stz_error_reply(xctx(in), st, cond, text);
+    xmpp_stanza_t *r = stz_error_reply(router_xctx(in), st, cond, text);
     if (r) {
         router_reply(in, r);
         xmpp_stanza_release(r);
@@ -67,7 +67,8 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
     }
     char *local = NULL;
     if (jid_unescape_local(to->local, &local) != 0) {
-        reply_error(in, st, TR_COND_JID_MALFORMED, "The address is not a valid escaped JID.");
+        router_reply_error(in, st, TR_COND_JID_MALFORMED,
+                           "The address is not a valid escaped JID.");
         goto out;
     }
     struct tr_msg m = {
@@ -86,14 +87,14 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
     struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
     if (transport_send(in, &m, &err) != 0) {
         log_info(in->name, "message refused: %s", stz_cond_name(err.cond));
-        reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
+        router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
     }
     free(local);
 out:
     if (body)
-        xmpp_free(xctx(in), body);
+        xmpp_free(router_xctx(in), body);
     if (oob)
-        xmpp_free(xctx(in), oob);
+        xmpp_free(router_xctx(in), oob);
 }
 
 void router_on_stanza(struct instance *in, xmpp_stanza_t *st)
@@ -108,7 +109,7 @@ void router_on_stanza(struct instance *in, xmpp_stanza_t *st)
         return; /* answers to requests we did not make */
     struct jid tj;
     if (jid_parse(to, &tj) != 0) {
-        reply_error(in, st, TR_COND_JID_MALFORMED, "Malformed destination address.");
+        router_reply_error(in, st, TR_COND_JID_MALFORMED, "Malformed destination address.");
         return;
     }
     if (type && strcmp(type, "error") == 0) {
@@ -125,7 +126,7 @@ void router_on_stanza(struct instance *in, xmpp_stanza_t *st)
             if (type && strcmp(type, "subscribe") == 0)
                 services_presence_simple(in, from, to, "unsubscribed");
         } else {
-            reply_error(in, st, TR_COND_FORBIDDEN, text);
+            router_reply_error(in, st, TR_COND_FORBIDDEN, text);
         }
         jid_clear(&tj);
         return;
@@ -168,7 +169,7 @@ static int flush_one(void *arg, const struct store_in *row)
 {
     struct flush_walk *w = arg;
     struct instance *in = w->in;
-    xmpp_stanza_t *st = xmpp_stanza_new_from_string(xctx(in), row->xml);
+    xmpp_stanza_t *st = xmpp_stanza_new_from_string(router_xctx(in), row->xml);
     if (!st) {
         /* Stored by us, so this is corruption: skip it, but keep it logged. */
         log_error(in->name, "stored message %lld cannot be parsed; skipped", (long long)row->seq);
@@ -218,7 +219,7 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
 {
     if (!xmpp_stanza_get_from(st))
         xmpp_stanza_set_from(st, in->domain);
-    char *xml = stz_to_string(xctx(in), st);
+    char *xml = stz_to_string(router_xctx(in), st);
     if (!xml)
         return FERRY_ENOMEM;
     int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, NULL);
@@ -251,15 +252,15 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
                  (unsigned long)random());
     static const char *const types[] = {"chat", "groupchat", "normal"};
     xmpp_stanza_t *st =
-        stz_message(xctx(in), types[msg->type], from, msg->user, msg->id ? msg->id : idbuf,
+        stz_message(router_xctx(in), types[msg->type], from, msg->user, msg->id ? msg->id : idbuf,
                     msg->body ? msg->body : "", msg->body ? msg->body_len : 0);
     free(from);
     if (!st)
         return FERRY_ENOMEM;
     if (msg->oob_url) {
-        xmpp_stanza_t *x = stz_elem(xctx(in), "x", "jabber:x:oob");
+        xmpp_stanza_t *x = stz_elem(router_xctx(in), "x", "jabber:x:oob");
         if (x) {
-            stz_add_text_child(xctx(in), x, "url", msg->oob_url, (size_t)-1);
+            stz_add_text_child(router_xctx(in), x, "url", msg->oob_url, (size_t)-1);
             xmpp_stanza_add_child(st, x);
             xmpp_stanza_release(x);
         }

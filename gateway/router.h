@@ -22,6 +22,11 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
 /* Sends an immediate reply (iq answers, errors to the request); not queued:
  * if the link dropped, the requester's server reports the failure. */
 void router_reply(struct instance *in, xmpp_stanza_t *st);
+/* Replies to `st` with an error (never to an error stanza). */
+void router_reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond cond,
+                        const char *text);
+/* The libstrophe context stanzas for this instance are built in. */
+xmpp_ctx_t *router_xctx(struct instance *in);
 /* Schedules a flush of the inbound queue. */
 void router_kick(struct instance *in);
 

@@ -19,20 +19,6 @@
 #define NS_PING "urn:xmpp:ping"
 #define MAX_PRESENT 100000
 
-static xmpp_ctx_t *xctx(struct instance *in)
-{
-    return xlink_ctx_xmpp(in->f->xc);
-}
-
-static void reply_error(struct instance *in, xmpp_stanza_t *st, enum tr_cond c, const char *t)
-{
-    xmpp_stanza_t *r = stz_error_reply(xctx(in), st, c, t);
-    if (r) {
-        router_reply(in, r);
-        xmpp_stanza_release(r);
-    }
-}
-
 /* An iq result with an optional <query xmlns=ns/> child returned (owned by
  * the result). */
 static xmpp_stanza_t *result_with_query(struct instance *in, xmpp_stanza_t *st, const char *ns,
@@ -43,7 +29,7 @@ static xmpp_stanza_t *result_with_query(struct instance *in, xmpp_stanza_t *st, 
         return NULL;
     xmpp_stanza_set_type(r, "result");
     if (ns) {
-        xmpp_stanza_t *q = stz_elem(xctx(in), "query", ns);
+        xmpp_stanza_t *q = stz_elem(router_xctx(in), "query", ns);
         if (!q) {
             xmpp_stanza_release(r);
             return NULL;
@@ -57,7 +43,7 @@ static xmpp_stanza_t *result_with_query(struct instance *in, xmpp_stanza_t *st, 
 
 static void add_feature(struct instance *in, xmpp_stanza_t *q, const char *var)
 {
-    xmpp_stanza_t *f = stz_elem(xctx(in), "feature", NULL);
+    xmpp_stanza_t *f = stz_elem(router_xctx(in), "feature", NULL);
     if (!f)
         return;
     xmpp_stanza_set_attribute(f, "var", var);
@@ -68,7 +54,7 @@ static void add_feature(struct instance *in, xmpp_stanza_t *q, const char *var)
 static void add_identity(struct instance *in, xmpp_stanza_t *q, const char *cat, const char *type,
                          const char *name)
 {
-    xmpp_stanza_t *id = stz_elem(xctx(in), "identity", NULL);
+    xmpp_stanza_t *id = stz_elem(router_xctx(in), "identity", NULL);
     if (!id)
         return;
     xmpp_stanza_set_attribute(id, "category", cat);
@@ -83,7 +69,7 @@ static void disco_info(struct instance *in, xmpp_stanza_t *st, const struct jid 
 {
     xmpp_stanza_t *q = xmpp_stanza_get_child_by_ns(st, NS_DISCO_INFO);
     if (xmpp_stanza_get_attribute(q, "node")) {
-        reply_error(in, st, TR_COND_ITEM_NOT_FOUND, "No such node.");
+        router_reply_error(in, st, TR_COND_ITEM_NOT_FOUND, "No such node.");
         return;
     }
     xmpp_stanza_t *r = result_with_query(in, st, NS_DISCO_INFO, &q);
@@ -131,9 +117,9 @@ static void version(struct instance *in, xmpp_stanza_t *st)
     if (!r)
         return;
     struct utsname u;
-    stz_add_text_child(xctx(in), q, "name", "Ferry", (size_t)-1);
-    stz_add_text_child(xctx(in), q, "version", FERRY_VERSION, (size_t)-1);
-    stz_add_text_child(xctx(in), q, "os", uname(&u) == 0 ? u.sysname : "POSIX", (size_t)-1);
+    stz_add_text_child(router_xctx(in), q, "name", "Ferry", (size_t)-1);
+    stz_add_text_child(router_xctx(in), q, "version", FERRY_VERSION, (size_t)-1);
+    stz_add_text_child(router_xctx(in), q, "os", uname(&u) == 0 ? u.sysname : "POSIX", (size_t)-1);
     router_reply(in, r);
     xmpp_stanza_release(r);
 }
@@ -163,11 +149,11 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     const char *name = p ? xmpp_stanza_get_name(p) : NULL;
     int get = type && strcmp(type, "get") == 0, set = type && strcmp(type, "set") == 0;
     if (!get && !set) {
-        reply_error(in, st, TR_COND_BAD_REQUEST, "An iq must be of type get or set.");
+        router_reply_error(in, st, TR_COND_BAD_REQUEST, "An iq must be of type get or set.");
         return;
     }
     if (!ns || !name) {
-        reply_error(in, st, TR_COND_BAD_REQUEST, "The iq has no payload.");
+        router_reply_error(in, st, TR_COND_BAD_REQUEST, "The iq has no payload.");
         return;
     }
     if (get && strcmp(ns, NS_DISCO_INFO) == 0)
@@ -184,7 +170,7 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local && (in->ops->caps & TR_CAP_GATEWAY))
         gateway_handle_iq(in, st, set);
     else
-        reply_error(in, st, TR_COND_SERVICE_UNAVAILABLE, NULL);
+        router_reply_error(in, st, TR_COND_SERVICE_UNAVAILABLE, NULL);
 }
 
 /* ---- Presence ------------------------------------------------------------ */
@@ -192,7 +178,7 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
 void services_presence_simple(struct instance *in, const char *to, const char *from,
                               const char *type)
 {
-    xmpp_stanza_t *p = xmpp_presence_new(xctx(in));
+    xmpp_stanza_t *p = xmpp_presence_new(router_xctx(in));
     if (!p)
         return;
     if (type)
@@ -211,7 +197,7 @@ void services_presence_simple_to(struct instance *in, const char *to, const char
 /* The gateway contact's own presence: available while the transport is up. */
 static void send_gateway_presence(struct instance *in, const char *to)
 {
-    xmpp_stanza_t *p = xmpp_presence_new(xctx(in));
+    xmpp_stanza_t *p = xmpp_presence_new(router_xctx(in));
     if (!p)
         return;
     stz_set_attr(p, "to", to);
@@ -219,7 +205,7 @@ static void send_gateway_presence(struct instance *in, const char *to)
     if (!in->transport_up)
         xmpp_stanza_set_type(p, "unavailable");
     if (in->status_text)
-        stz_add_text_child(xctx(in), p, "status", in->status_text, (size_t)-1);
+        stz_add_text_child(router_xctx(in), p, "status", in->status_text, (size_t)-1);
     router_reply(in, p);
     xmpp_stanza_release(p);
 }
@@ -316,14 +302,14 @@ void services_message_to_domain(struct instance *in, xmpp_stanza_t *st)
     char *body = stz_child_text(st, "body");
     if (!body)
         return; /* chat states etc. */
-    xmpp_free(xctx(in), body);
+    xmpp_free(router_xctx(in), body);
     char text[512];
     snprintf(text, sizeof(text),
              "This is %s, a Ferry gateway. Write to contacts at this domain (for example "
              "someone@%s) instead of to the gateway itself.",
              in->description ? in->description : in->domain, in->domain);
-    xmpp_stanza_t *m = stz_message(xctx(in), "chat", in->domain, xmpp_stanza_get_from(st), NULL,
-                                   text, strlen(text));
+    xmpp_stanza_t *m = stz_message(router_xctx(in), "chat", in->domain, xmpp_stanza_get_from(st),
+                                   NULL, text, strlen(text));
     if (m) {
         router_reply(in, m);
         xmpp_stanza_release(m);
