@@ -73,6 +73,7 @@ static void begin_shutdown(struct ferry *f, const char *why)
     log_info(NULL, "%s: shutting down", why);
     for (size_t i = 0; i < f->n_inst; i++) {
         transport_stop(&f->inst[i]);
+        services_shutdown(&f->inst[i]);
         xlink_stop(f->inst[i].link);
     }
     struct timeval tv = {SHUTDOWN_GRACE_MS / 1000, (SHUTDOWN_GRACE_MS % 1000) * 1000};

@@ -264,9 +264,12 @@ void services_handle_presence(struct instance *in, xmpp_stanza_t *st, const stru
             free(bare_from);
         }
     } else if (type && strcmp(type, "probe") == 0) {
-        if (!to->local)
+        /* The user's server probes on their behalf at login: remember them
+         * so a change of state (or a shutdown) reaches them. */
+        if (!to->local) {
+            present_add(in, from);
             send_gateway_presence(in, from);
-        else
+        } else
             services_presence_simple(in, from, bare_me, NULL);
     } else if (!type && !to->local) {
         /* A user came online (or sent us directed presence). */
@@ -295,6 +298,21 @@ void services_broadcast_state(struct instance *in)
 {
     for (size_t i = 0; i < in->n_present; i++)
         send_gateway_presence(in, in->present[i]);
+}
+
+void services_shutdown(struct instance *in)
+{
+    for (size_t i = 0; i < in->n_present; i++) {
+        xmpp_stanza_t *p = xmpp_presence_new(router_xctx(in));
+        if (!p)
+            return;
+        xmpp_stanza_set_type(p, "unavailable");
+        stz_set_attr(p, "to", in->present[i]);
+        xmpp_stanza_set_from(p, in->domain);
+        stz_add_text_child(router_xctx(in), p, "status", "Gateway shutting down", (size_t)-1);
+        router_reply(in, p);
+        xmpp_stanza_release(p);
+    }
 }
 
 void services_message_to_domain(struct instance *in, xmpp_stanza_t *st)

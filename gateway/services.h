@@ -20,6 +20,8 @@ void services_presence_simple_to(struct instance *in, const char *to, const char
 /* The link came online / the transport changed state: tell present users. */
 void services_link_online(struct instance *in);
 void services_broadcast_state(struct instance *in);
+/* Ferry is stopping: the gateway contact goes unavailable for its users. */
+void services_shutdown(struct instance *in);
 void services_instance_free(struct instance *in);
 
 #endif

@@ -217,6 +217,14 @@ class Client:
             return iq.send(timeout=t)
         return self._iq(make, timeout)
 
+    def iq_set_raw(self, jid, element, timeout=10):
+        """Send an IQ set carrying an ElementTree element; returns the answer."""
+        def make(t):
+            iq = self.xmpp.make_iq_set(ito=jid)
+            iq.xml.append(element)
+            return iq.send(timeout=t)
+        return self._iq(make, timeout)
+
     # -- messages and presence -----------------------------------------
     def send_message(self, to, body, mtype="chat", timeout=5):
         async def go():

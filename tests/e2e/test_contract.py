@@ -84,6 +84,53 @@ class ContractBase:
         self.assertTrue(legacy or form_fields,
                         "no field in " + ET.tostring(q, encoding="unicode"))
 
+    def test_register_submit_and_remove(self):
+        """XEP-0077: a data-form submission is stored and shown back with
+        <registered/>; <remove/> deletes it; a second remove is an error."""
+        reg = "{jabber:iq:register}"
+        q = ET.Element(reg + "query")
+        x = ET.SubElement(q, "{jabber:x:data}x", type="submit")
+        f = ET.SubElement(x, "{jabber:x:data}field", var="FORM_TYPE")
+        ET.SubElement(f, "{jabber:x:data}value").text = "jabber:iq:register"
+        f = ET.SubElement(x, "{jabber:x:data}field", var="nick")
+        ET.SubElement(f, "{jabber:x:data}value").text = "Alice ✓"
+        answer = self.c.iq_set_raw(COMPONENT, q)
+        self.assertEqual(answer["type"], "result")
+        form = self.c.get_register_form(COMPONENT)
+        self.assertIsNotNone(form.find(reg + "registered"), ET.tostring(form, encoding="unicode"))
+        values = [v.text for v in form.iter("{jabber:x:data}value")]
+        self.assertIn("Alice ✓", values)
+        # XEP-0100 §4.1.1: the gateway asks for the user's presence.
+        self.c.wait_presence(COMPONENT, "subscribe", 10)
+        rm = ET.Element(reg + "query")
+        ET.SubElement(rm, reg + "remove")
+        self.assertEqual(self.c.iq_set_raw(COMPONENT, rm)["type"], "result")
+        form = self.c.get_register_form(COMPONENT)
+        self.assertIsNone(form.find(reg + "registered"))
+        rm = ET.Element(reg + "query")
+        ET.SubElement(rm, reg + "remove")
+        with self.assertRaises(ft.XmppError) as cm:
+            self.c.iq_set_raw(COMPONENT, rm)
+        self.assertEqual(cm.exception.condition, "registration-required")
+
+    def test_gateway_prompt(self):
+        """XEP-0100 jabber:iq:gateway: description and prompt, then a prompt
+        turned into a JID (XEP-0106-escaped), and a refused one."""
+        gw = "{jabber:iq:gateway}"
+        answer = self.c.iq_get_raw(COMPONENT, ET.Element(gw + "query"))
+        q = answer.xml.find(gw + "query")
+        self.assertTrue(q.find(gw + "desc").text)
+        self.assertTrue(q.find(gw + "prompt").text)
+        ask = ET.Element(gw + "query")
+        ET.SubElement(ask, gw + "prompt").text = "Bob's phone@home"
+        q = self.c.iq_set_raw(COMPONENT, ask).xml.find(gw + "query")
+        self.assertEqual(q.find(gw + "jid").text, "Bob\\27s\\20phone\\40home@" + COMPONENT)
+        ask = ET.Element(gw + "query")
+        ET.SubElement(ask, gw + "prompt").text = " padded"
+        with self.assertRaises(ft.XmppError) as cm:
+            self.c.iq_set_raw(COMPONENT, ask)
+        self.assertEqual(cm.exception.condition, "not-acceptable")
+
     def test_echo(self):
         body = "hello ✓"
         self.c.send_message("anything@" + COMPONENT, body)

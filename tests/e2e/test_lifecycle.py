@@ -30,6 +30,21 @@ class Lifecycle(ft.FerryCase):
     def setUp(self):
         self.server = self.start_server()
 
+    def test_shutdown_makes_gateway_unavailable(self):
+        """Subscribed users see the gateway contact go offline on SIGTERM."""
+        ferry = self.start_ferry(self.server)
+        c = self.client(self.server)
+        c.send_presence(COMPONENT, "subscribe")
+        c.wait_presence(COMPONENT, "subscribed", 10)
+        c.wait_presence(COMPONENT, None, 10)
+        # A fresh login: the server probes the gateway for this user.
+        c.close()
+        c = self.client(self.server, register=False)
+        c.wait_presence(COMPONENT, None, 10)
+        self.assertEqual(ferry.terminate(5), 0)
+        p = c.wait_presence(COMPONENT, "unavailable", 10)
+        self.assertIn("shutting down", str(p))
+
     def test_reconnect_after_server_restart(self):
         """(b) Prosody restarts on the same ports; Ferry comes back by itself."""
         ferry = self.start_ferry(self.server, reconnect_min=1, reconnect_max=2)
