@@ -10,6 +10,7 @@
 #include "err.h"
 #include "jid.h"
 #include "log.h"
+#include "ferry.h"
 #include "transport_reg.h"
 
 static const struct cfg_key xmpp_keys[] = {
@@ -175,6 +176,17 @@ static int load_instance(struct config *cfg, const config_setting_t *s, size_t i
         }
         if ((rc = dup_str(&ic->secret, xmpp_secret)))
             return rc;
+    }
+    if (ic->ops->config_check) {
+        struct instance tmp = {0};
+        tmp.vals = ic->vals;
+        tmp.name = ic->name;
+        tmp.domain = ic->domain;
+        char why[400] = "";
+        if (transport_config_check(ic->ops, &tmp, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "%s:%d: %s.%s", file, ic->line, where, why);
+            return FERRY_ECONFIG;
+        }
     }
     for (size_t j = 0; j < idx; j++) {
         const char *what = NULL;

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "ferry.h"
+#include "httpc.h"
 #include "jid.h"
 #include "log.h"
 #include "router.h"
@@ -90,6 +91,45 @@ static int api_bounce(struct core_instance *ci, const char *user, const char *fr
     return rc;
 }
 
+static int api_receipt(struct core_instance *ci, const char *user, const char *from_local,
+                       const char *stanza_id)
+{
+    struct instance *in = IN(ci);
+    xmpp_ctx_t *ctx = xlink_ctx_xmpp(in->f->xc);
+    char *esc = NULL;
+    if (!user || !stanza_id || (from_local && jid_escape_local(from_local, &esc) != 0))
+        return FERRY_EINVAL;
+    char *from = jid_join(esc, in->domain, NULL);
+    free(esc);
+    if (!from)
+        return FERRY_ENOMEM;
+    char id[48];
+    snprintf(id, sizeof(id), "ferry-r%08lx%08lx", (unsigned long)random(), (unsigned long)random());
+    xmpp_stanza_t *m = stz_message(ctx, "chat", from, user, id, NULL, 0);
+    free(from);
+    xmpp_stanza_t *r = stz_elem(ctx, "received", "urn:xmpp:receipts");
+    int rc = FERRY_ENOMEM;
+    if (m && r) {
+        stz_set_attr(r, "id", stanza_id);
+        xmpp_stanza_add_child(m, r);
+        rc = router_enqueue(in, m, NULL);
+    }
+    xmpp_stanza_release(r);
+    xmpp_stanza_release(m);
+    return rc;
+}
+
+static int api_http_request(struct core_instance *ci, const struct tr_http_out *req, tr_http_cb cb,
+                            void *arg)
+{
+    return httpc_request(IN(ci)->f->httpc, req, cb, arg);
+}
+
+static struct store *api_store(struct core_instance *ci)
+{
+    return IN(ci)->f->store;
+}
+
 static int api_reg_get(struct core_instance *ci, const char *user, char **fields)
 {
     struct instance *in = IN(ci);
@@ -137,6 +177,9 @@ const struct core_api core_api = {
     .cfg_list_item = api_cfg_list_item,
     .deliver = api_deliver,
     .bounce = api_bounce,
+    .receipt = api_receipt,
+    .http_request = api_http_request,
+    .store = api_store,
     .reg_get = api_reg_get,
     .set_state = api_set_state,
     .log = api_log,

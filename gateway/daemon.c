@@ -13,11 +13,13 @@
 
 #include "err.h"
 #include "http.h"
+#include "httpc.h"
 #include "log.h"
 #include "router.h"
 #include "services.h"
 #include "store.h"
 #include "transport_reg.h"
+#include "webhook.h"
 #include "xlink.h"
 
 #define SHUTDOWN_GRACE_MS 1500
@@ -169,7 +171,9 @@ static int init_instance(struct ferry *f, struct instance *in, const struct inst
     };
     struct xlink_cbs cbs = {inst_online, inst_offline, inst_stanza};
     in->link = xlink_new(f->xc, &p, &cbs, in);
-    return in->link ? 0 : FERRY_ENOMEM;
+    if (!in->link)
+        return FERRY_ENOMEM;
+    return webhook_register(in);
 }
 
 static void free_instance(struct instance *in)
@@ -233,6 +237,9 @@ int ferry_start(struct ferry *f, const char *config_path)
         http_route(f->http, "/healthz", healthz, f);
         log_info(NULL, "http: listening on %s:%d", f->cfg->http_address, f->cfg->http_port);
     }
+    f->httpc = httpc_new(f->base);
+    if (!f->httpc)
+        return FERRY_ENOMEM;
     f->inst = calloc(f->cfg->n_inst, sizeof(*f->inst));
     if (!f->inst)
         return FERRY_ENOMEM;
@@ -278,6 +285,10 @@ void ferry_run(struct ferry *f)
 
 void ferry_stop(struct ferry *f)
 {
+    /* Outgoing requests first: their callbacks must not reach transports
+     * that are being destroyed (transports free their own request state). */
+    httpc_free(f->httpc);
+    f->httpc = NULL;
     for (size_t i = 0; i < f->n_inst; i++)
         free_instance(&f->inst[i]);
     free(f->inst);

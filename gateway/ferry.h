@@ -15,6 +15,7 @@ struct store;
 struct xlink_ctx;
 struct xlink;
 struct http;
+struct httpc;
 
 /* One transport instance = one component domain = one XMPP link.  This is
  * the struct core_instance that transports hold (opaque to them). */
@@ -47,6 +48,7 @@ struct ferry {
     struct store *store;
     struct xlink_ctx *xc;
     struct http *http;
+    struct httpc *httpc; /* outgoing HTTP (libcurl multi) */
     struct instance *inst;
     size_t n_inst;
     struct event *ev_term, *ev_int, *ev_hup, *ev_exit, *ev_prune;

@@ -15,14 +15,45 @@
 #define HTTP_MAX_HEADERS (32 * 1024)
 #define HTTP_TIMEOUT 30
 
-struct http {
-    struct evhttp *ev;
+#define MAX_PREFIXES 64
+
+struct prefix_route {
+    char *prefix;
+    http_handler cb;
+    void *arg;
 };
 
-static void not_found(struct evhttp_request *req, void *arg)
+struct http {
+    struct evhttp *ev;
+    struct prefix_route prefixes[MAX_PREFIXES];
+    size_t n_prefixes;
+};
+
+/* Requests no exact route took: prefix routes, else 404. */
+static void fallback(struct evhttp_request *req, void *arg)
 {
-    (void)arg;
+    struct http *h = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    for (size_t i = 0; path && i < h->n_prefixes; i++) {
+        size_t n = strlen(h->prefixes[i].prefix);
+        if (strncmp(path, h->prefixes[i].prefix, n) == 0 && (path[n] == 0 || path[n] == '/')) {
+            h->prefixes[i].cb(req, h->prefixes[i].arg);
+            return;
+        }
+    }
     http_reply(req, 404, "Not Found", "text/plain; charset=utf-8", "no such path\n");
+}
+
+int http_route_prefix(struct http *h, const char *prefix, http_handler cb, void *arg)
+{
+    if (h->n_prefixes == MAX_PREFIXES)
+        return FERRY_ERANGE;
+    char *p = strdup(prefix);
+    if (!p)
+        return FERRY_ENOMEM;
+    h->prefixes[h->n_prefixes++] = (struct prefix_route){p, cb, arg};
+    return 0;
 }
 
 int http_start(struct event_base *base, const char *address, int port, struct http **out, char *err,
@@ -40,7 +71,7 @@ int http_start(struct event_base *base, const char *address, int port, struct ht
     evhttp_set_max_headers_size(h->ev, HTTP_MAX_HEADERS);
     evhttp_set_timeout(h->ev, HTTP_TIMEOUT);
     evhttp_set_allowed_methods(h->ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-    evhttp_set_gencb(h->ev, not_found, NULL);
+    evhttp_set_gencb(h->ev, fallback, h);
     if (evhttp_bind_socket(h->ev, address, (unsigned short)port) != 0) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", address, port, strerror(errno));
         http_free(h);
@@ -56,6 +87,8 @@ void http_free(struct http *h)
         return;
     if (h->ev)
         evhttp_free(h->ev);
+    for (size_t i = 0; i < h->n_prefixes; i++)
+        free(h->prefixes[i].prefix);
     free(h);
 }
 

@@ -1,4 +1,5 @@
 /* ferry: command line.  Runs in the foreground, logging to stderr. */
+#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
         printf("%s: configuration OK\n", path);
         return 0;
     }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     struct ferry f;
     int rc = ferry_start(&f, path);
     if (rc == 0)
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     ferry_stop(&f);
+    curl_global_cleanup();
     log_info(NULL, "exited");
     return code;
 }

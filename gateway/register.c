@@ -34,13 +34,23 @@ static int is_legacy(const char *var)
 }
 
 static void add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct tr_reg_field *f,
-                      const char *value)
+                      const char *value, char **opts, size_t n_opts)
 {
     xmpp_stanza_t *fe = stz_elem(ctx, "field", NULL);
     if (!fe)
         return;
     xmpp_stanza_set_attribute(fe, "var", f->var);
-    xmpp_stanza_set_attribute(fe, "type", f->secret ? "text-private" : "text-single");
+    xmpp_stanza_set_attribute(fe, "type",
+                              n_opts ? "list-single" : f->secret ? "text-private" : "text-single");
+    for (size_t i = 0; i < n_opts; i++) {
+        xmpp_stanza_t *o = stz_elem(ctx, "option", NULL);
+        if (!o)
+            break;
+        stz_set_attr(o, "label", opts[i]);
+        stz_add_text_child(ctx, o, "value", opts[i], (size_t)-1);
+        xmpp_stanza_add_child(fe, o);
+        xmpp_stanza_release(o);
+    }
     stz_set_attr(fe, "label", f->label);
     if (f->required) {
         xmpp_stanza_t *req = stz_elem(ctx, "required", NULL);
@@ -55,6 +65,21 @@ static void add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct tr_reg_fie
     xmpp_stanza_release(fe);
 }
 
+/* The options a transport offers per field (freed by options_free). */
+struct field_options {
+    char **opts[MAX_FIELDS];
+    size_t n[MAX_FIELDS];
+};
+
+static void options_free(struct field_options *fo)
+{
+    for (size_t i = 0; i < MAX_FIELDS; i++) {
+        for (size_t j = 0; j < fo->n[i]; j++)
+            free(fo->opts[i][j]);
+        free(fo->opts[i]);
+    }
+}
+
 static void register_get(struct instance *in, xmpp_stanza_t *st, const char *user)
 {
     xmpp_ctx_t *ctx = router_xctx(in);
@@ -66,6 +91,21 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
     }
     cJSON *cur = fields ? cJSON_Parse(fields) : NULL;
     free(fields);
+    /* Choices (e.g. free numbers) also go into the instructions, for
+     * clients that show only the legacy fields. */
+    struct field_options fo = {0};
+    char instr[2048];
+    size_t off = (size_t)snprintf(instr, sizeof(instr), "%s",
+                                  in->ops->reg_instructions ? in->ops->reg_instructions
+                                                            : "Fill in the form to register.");
+    size_t nf = 0;
+    for (const struct tr_reg_field *f = in->ops->reg_fields; f && f->var && nf < MAX_FIELDS;
+         f++, nf++) {
+        transport_reg_options(in, user, f->var, &fo.opts[nf], &fo.n[nf]);
+        for (size_t i = 0; i < fo.n[nf] && off < sizeof(instr) - 1; i++)
+            off += (size_t)snprintf(instr + off, sizeof(instr) - off, "%s%s",
+                                    i ? ", " : "\nChoices: ", fo.opts[nf][i]);
+    }
     xmpp_stanza_t *r = xmpp_stanza_reply(st);
     xmpp_stanza_t *q = stz_elem(ctx, "query", NS_REGISTER);
     xmpp_stanza_t *x = stz_elem(ctx, "x", NS_XDATA);
@@ -73,8 +113,6 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
         goto out;
     xmpp_stanza_set_type(r, "result");
     xmpp_stanza_add_child(r, q);
-    const char *instr =
-        in->ops->reg_instructions ? in->ops->reg_instructions : "Fill in the form to register.";
     stz_add_text_child(ctx, q, "instructions", instr, (size_t)-1);
     if (cur) {
         xmpp_stanza_t *reg = stz_elem(ctx, "registered", NULL);
@@ -94,16 +132,19 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
         xmpp_stanza_add_child(x, ft);
         xmpp_stanza_release(ft);
     }
-    for (const struct tr_reg_field *f = in->ops->reg_fields; f && f->var; f++) {
+    nf = 0;
+    for (const struct tr_reg_field *f = in->ops->reg_fields; f && f->var && nf < MAX_FIELDS;
+         f++, nf++) {
         const cJSON *v = cur ? cJSON_GetObjectItemCaseSensitive(cur, f->var) : NULL;
         const char *value = (!f->secret && cJSON_IsString(v)) ? v->valuestring : NULL;
         if (is_legacy(f->var))
             stz_add_text_child(ctx, q, f->var, value ? value : "", (size_t)-1);
-        add_field(ctx, x, f, value);
+        add_field(ctx, x, f, value, fo.opts[nf], fo.n[nf]);
     }
     xmpp_stanza_add_child(q, x);
     router_reply(in, r);
 out:
+    options_free(&fo);
     cJSON_Delete(cur);
     xmpp_stanza_release(x);
     xmpp_stanza_release(q);
@@ -158,11 +199,11 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
     size_t n = 0;
     char missing[200] = "";
     for (const struct tr_reg_field *f = in->ops->reg_fields; f && f->var && n < MAX_FIELDS; f++) {
-        char *v = submitted(q, f->var);
-        if (v && !text_is_clean(v, strlen(v))) {
-            xmpp_free(ctx, v);
-            v = NULL;
-        }
+        /* Own copies (plain malloc): the transport may replace them. */
+        char *sv = submitted(q, f->var);
+        char *v = sv && text_is_clean(sv, strlen(sv)) ? strdup(sv) : NULL;
+        if (sv)
+            xmpp_free(ctx, sv);
         if ((!v || !*v) && f->required && !*missing)
             snprintf(missing, sizeof(missing), "The field \"%s\" is required.", f->label);
         vars[n] = f->var;
@@ -172,7 +213,7 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
     int ok = !*missing;
     if (!ok)
         router_reply_error(in, st, TR_COND_NOT_ACCEPTABLE, missing);
-    else if (transport_reg_check(in, user, vars, (const char *const *)vals, n, &err) != 0) {
+    else if (transport_reg_check(in, user, vars, vals, n, &err) != 0) {
         ok = 0;
         router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
     }
@@ -202,8 +243,7 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
         }
     }
     for (size_t i = 0; i < n; i++)
-        if (vals[i])
-            xmpp_free(ctx, vals[i]);
+        free(vals[i]);
     (void)full;
 }
 

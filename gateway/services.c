@@ -11,6 +11,7 @@
 #include "register.h"
 #include "router.h"
 #include "stanza.h"
+#include "transport_reg.h"
 #include "xlink.h"
 
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
@@ -75,7 +76,7 @@ static void disco_info(struct instance *in, xmpp_stanza_t *st, const struct jid 
     xmpp_stanza_t *r = result_with_query(in, st, NS_DISCO_INFO, &q);
     if (!r)
         return;
-    unsigned caps = in->ops->caps;
+    unsigned caps = transport_caps(in);
     if (!to->local) {
         add_identity(in, q, "gateway", in->ops->gateway_type, in->description);
         add_feature(in, q, NS_DISCO_INFO);
@@ -165,9 +166,9 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     else if (get && strcmp(ns, NS_VERSION) == 0 && !to->local)
         version(in, st);
     else if (strcmp(ns, "jabber:iq:register") == 0 && !to->local &&
-             (in->ops->caps & TR_CAP_REGISTER))
+             (transport_caps(in) & TR_CAP_REGISTER))
         register_handle_iq(in, st, set);
-    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local && (in->ops->caps & TR_CAP_GATEWAY))
+    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local && (transport_caps(in) & TR_CAP_GATEWAY))
         gateway_handle_iq(in, st, set);
     else
         router_reply_error(in, st, TR_COND_SERVICE_UNAVAILABLE, NULL);

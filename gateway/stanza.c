@@ -67,6 +67,7 @@ static const struct {
     [TR_COND_ITEM_NOT_FOUND] = {"item-not-found", "cancel"},
     [TR_COND_JID_MALFORMED] = {"jid-malformed", "modify"},
     [TR_COND_CONFLICT] = {"conflict", "cancel"},
+    [TR_COND_NOT_ALLOWED] = {"not-allowed", "cancel"},
     [TR_COND_SERVICE_UNAVAILABLE] = {"service-unavailable", "cancel"},
     [TR_COND_RECIPIENT_UNAVAILABLE] = {"recipient-unavailable", "wait"},
     [TR_COND_RESOURCE_CONSTRAINT] = {"resource-constraint", "wait"},

@@ -9,10 +9,11 @@
 #include "err.h"
 #include "ferry.h"
 
-extern const struct transport_ops loopback_transport;
+extern const struct transport_ops loopback_transport, sms_transport;
 
 static const struct transport_ops *const drivers[] = {
     &loopback_transport,
+    &sms_transport,
     NULL,
 };
 
@@ -69,7 +70,7 @@ int transport_send(struct instance *in, const struct tr_msg *msg, struct tr_erro
 }
 
 int transport_reg_check(struct instance *in, const char *user, const char *const *vars,
-                        const char *const *values, size_t n, struct tr_error *err)
+                        char **values, size_t n, struct tr_error *err)
 {
     return in->ops->reg_check ? in->ops->reg_check(in->state, user, vars, values, n, err) : 0;
 }
@@ -94,4 +95,31 @@ void transport_link_state(struct instance *in, int online)
 {
     if (in->ops->link_state && in->state)
         in->ops->link_state(in->state, online);
+}
+
+void transport_webhook(struct instance *in, const struct tr_webhook_req *req,
+                       struct tr_webhook_resp *resp)
+{
+    if (in->ops->webhook && in->state)
+        in->ops->webhook(in->state, req, resp);
+}
+
+int transport_config_check(const struct transport_ops *ops, struct instance *tmp, char *err,
+                           size_t errlen)
+{
+    return ops->config_check ? ops->config_check(&core_api, (struct core_instance *)tmp, err, errlen)
+                             : 0;
+}
+
+unsigned transport_caps(struct instance *in)
+{
+    return in->ops->caps_of && in->state ? in->ops->caps_of(in->state) : in->ops->caps;
+}
+
+int transport_reg_options(struct instance *in, const char *user, const char *var, char ***opts,
+                          size_t *n)
+{
+    *opts = NULL;
+    *n = 0;
+    return in->ops->reg_options ? in->ops->reg_options(in->state, user, var, opts, n) : 0;
 }

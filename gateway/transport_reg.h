@@ -20,10 +20,18 @@ int transport_start(struct instance *in);
 void transport_stop(struct instance *in);
 int transport_send(struct instance *in, const struct tr_msg *msg, struct tr_error *err);
 int transport_reg_check(struct instance *in, const char *user, const char *const *vars,
-                        const char *const *values, size_t n, struct tr_error *err);
+                        char **values, size_t n, struct tr_error *err);
 void transport_reg_changed(struct instance *in, const char *user, int removed);
 int transport_gateway_translate(struct instance *in, const char *user, const char *prompt,
                                 char **local, struct tr_error *err);
 void transport_link_state(struct instance *in, int online);
+unsigned transport_caps(struct instance *in);
+/* Options for a registration field; see transport_ops.reg_options. */
+int transport_reg_options(struct instance *in, const char *user, const char *var, char ***opts,
+                          size_t *n);
+void transport_webhook(struct instance *in, const struct tr_webhook_req *req,
+                       struct tr_webhook_resp *resp);
+int transport_config_check(const struct transport_ops *ops, struct instance *tmp, char *err,
+                           size_t errlen);
 
 #endif

@@ -15,7 +15,9 @@ set -euo pipefail
 BUILD_PKGS=(build-essential pkg-config libstrophe-dev libevent-dev libcurl4-openssl-dev
     libcjson-dev libconfig-dev libssl-dev libsqlite3-dev libcmocka-dev clang clang-format
     libclang-rt-14-dev)
-TEST_PKGS=(prosody lua-unbound ejabberd python3-slixmpp curl sqlite3)
+# kannel: bearerbox + smsbox; kannel-extras: the fake SMSC client
+# (/usr/lib/kannel/test/fakesmsc) of the SMS e2e tests.
+TEST_PKGS=(prosody lua-unbound ejabberd python3-slixmpp curl sqlite3 kannel kannel-extras)
 # ca-certificates: libcurl (SMS providers' HTTPS APIs) and IRC over TLS
 # verify peers against it; libcurl4 only recommends it.
 RUNTIME_PKGS=(libstrophe0 libevent-2.1-7 libevent-openssl-2.1-7 libcurl4 libcjson1 libconfig9

@@ -49,6 +49,9 @@ else
 fi
 
 export CMOCKA_MESSAGE_OUTPUT=stdout
+# Unit tests find their golden files under the source tree (tests/unit/golden.h).
+FERRY_SRCDIR=$(cd "$here/.." && pwd)
+export FERRY_SRCDIR
 
 passed=0
 failed=0

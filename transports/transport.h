@@ -47,6 +47,7 @@ enum tr_cond {
     TR_COND_ITEM_NOT_FOUND,
     TR_COND_JID_MALFORMED,
     TR_COND_CONFLICT,
+    TR_COND_NOT_ALLOWED,
     TR_COND_SERVICE_UNAVAILABLE,
     TR_COND_RECIPIENT_UNAVAILABLE,
     TR_COND_RESOURCE_CONSTRAINT,
@@ -97,6 +98,48 @@ struct tr_reg_field {
     int secret; /* text-private: never echoed back in the form */
 };
 
+/* ---- HTTP ----------------------------------------------------------------
+ * Outgoing requests run on the loop through one shared libcurl multi
+ * handle (connection reuse, timeouts); the callback fires exactly once,
+ * later, from the loop. */
+struct tr_http_out {
+    const char *method;  /* "GET", "POST" */
+    const char *url;
+    const char *const *headers; /* "Name: value" lines, n_headers of them */
+    size_t n_headers;
+    const char *body; /* may be NULL */
+    size_t body_len;
+    long timeout_ms; /* whole request; 0: 30 s */
+};
+struct tr_http_result {
+    int status;          /* HTTP status, 0 when the request failed below HTTP */
+    const char *error;   /* why it failed when status == 0 */
+    const char *body;    /* NUL-terminated (capped at 1 MiB) */
+    size_t body_len;
+    const char *retry_after; /* Retry-After header value or NULL */
+};
+typedef void (*tr_http_cb)(void *arg, const struct tr_http_result *res);
+
+/* A webhook request for this instance: the core routes every request under
+ * /<prefix>/<instance name>[/...] to the transport's webhook op. */
+struct tr_webhook_req {
+    const char *method;
+    const char *path;  /* full path, e.g. "/sms/twilio/status" */
+    const char *query; /* raw query string, "" when none */
+    const char *remote_ip;
+    const char *body;  /* raw bytes */
+    size_t body_len;
+    /* Request header by name (case-insensitive), NULL when absent. */
+    const char *(*header)(const struct tr_webhook_req *r, const char *name);
+    void *ctx;
+};
+struct tr_webhook_resp {
+    int status;
+    const char *reason;       /* static text, e.g. "OK" */
+    const char *content_type; /* static */
+    char *body;               /* malloc'd or NULL; the core frees it */
+};
+
 /* ---- What the core offers an instance ---------------------------------- */
 struct core_api {
     /* The loop; transports add their own events (timers, sockets) to it. */
@@ -125,6 +168,20 @@ struct core_api {
      * echoes `stanza_id` (a bounce).  Stored durably like deliver(). */
     int (*bounce)(struct core_instance *ci, const char *user, const char *from_local,
                   const char *stanza_id, const struct tr_error *err);
+
+    /* A XEP-0184 receipt: <message><received id=stanza_id/></message> from
+     * from_local@domain to user, stored and delivered like deliver(). */
+    int (*receipt)(struct core_instance *ci, const char *user, const char *from_local,
+                   const char *stanza_id);
+
+    /* Starts an HTTP request; cb fires once from the loop.  Returns 0, or a
+     * negative ferry_err (then cb never fires). */
+    int (*http_request)(struct core_instance *ci, const struct tr_http_out *req, tr_http_cb cb,
+                        void *arg);
+
+    /* The store (gateway/store.h), for the transport's own queues and
+     * correlation rows, always under instance_name(ci). */
+    struct store *(*store)(struct core_instance *ci);
 
     /* Registration data the core stores for (instance, user bare JID):
      * returns a malloc'd JSON object text in *fields, or FERRY_ENOTFOUND. */
@@ -159,6 +216,13 @@ struct transport_ops {
      * instructions. */
     const struct tr_reg_field *reg_fields;
     const char *reg_instructions;
+    /* Optional: the choices for a field (rendered as a list-single form
+     * field), e.g. the free phone numbers.  *opts is a malloc'd array of n
+     * malloc'd strings.  Returns 0 (n may be 0: a free-text field). */
+    int (*reg_options)(void *state, const char *user, const char *var, char ***opts, size_t *n);
+    /* Optional: capabilities that depend on the instance's settings
+     * (e.g. receipts only with delivery reports); overrides caps. */
+    unsigned (*caps_of)(void *state);
 
     /* Creates an instance; *state is the driver's.  Returns 0 or a negative
      * ferry_err with a reason in err.  Must not do network I/O. */
@@ -176,10 +240,12 @@ struct transport_ops {
     int (*send)(void *state, const struct tr_msg *msg, struct tr_error *err);
 
     /* Optional.  Validates and normalises registration values before the
-     * core stores them: vars[i]/values[i] for n fields.  Return 0 to accept
-     * or -1 with *err filled. */
-    int (*reg_check)(void *state, const char *user, const char *const *vars,
-                     const char *const *values, size_t n, struct tr_error *err);
+     * core stores them: vars[i]/values[i] for n fields (values[i] may be
+     * NULL when not given).  To store a normalised form, replace values[i]
+     * with a new malloc'd string after free()ing the old one.  Return 0 to
+     * accept or -1 with *err filled. */
+    int (*reg_check)(void *state, const char *user, const char *const *vars, char **values,
+                     size_t n, struct tr_error *err);
     /* Optional.  Told after a registration was stored (removed == 0) or
      * removed (removed == 1). */
     void (*reg_changed)(void *state, const char *user, int removed);
@@ -194,6 +260,16 @@ struct transport_ops {
 
     /* Optional.  The instance's XMPP link went online (1) or offline (0). */
     void (*link_state)(void *state, int online);
+
+    /* Optional.  Checks settings beyond types and ranges (at load and with
+     * `ferry -n`; only the cfg_* functions of core may be used, ci is not a
+     * running instance).  Returns 0, or -1 with "key: reason" in err. */
+    int (*config_check)(const struct core_api *core, struct core_instance *ci, char *err,
+                        size_t errlen);
+
+    /* Optional.  Requests under /<webhook_prefix>/<instance name>. */
+    const char *webhook_prefix;
+    void (*webhook)(void *state, const struct tr_webhook_req *req, struct tr_webhook_resp *resp);
 };
 
 #endif

@@ -15,6 +15,7 @@ code lives in modules split by concern:
     harness_servers.py  Prosody, Ejabberd, SERVERS
     harness_ferry.py    Ferry, its config text, run_ferry, sanitizer checks
     harness_client.py   Client (slixmpp), XmppError, register_inband
+    harness_kannel.py   Kannel (bearerbox + smsbox + fakesmsc), MT records
     harness_case.py     FerryCase (unittest glue)
 """
 
@@ -22,6 +23,8 @@ from harness_case import FerryCase
 from harness_client import Client, XmppError, register_inband
 from harness_ferry import (DEBUG_RE, FERRY_CONFIG, ONLINE_RE, SANITIZER_RE, Ferry, ferry_bin,
                            ferry_config_text, run_ferry, sanitizer_report)
+from harness_kannel import (DEFAULT_DLR_QUERY, DEFAULT_MO_QUERY, MT, Kannel, MoResult,
+                            SendsmsResult, join_parts, kannel_programs, parse_fakesmsc_log)
 from harness_proc import (REPO, SECRET, USER_PASSWORD, LogFile, Proc, cpu_seconds, free_port,
                           group_members, make_workdir, port_open, remove_workdir, stop_all,
                           timeout_scale, tool, wait_until)
@@ -43,6 +46,9 @@ __all__ = [
     "ferry_config_text", "Ferry", "run_ferry",
     # harness_client
     "XmppError", "Client", "register_inband",
+    # harness_kannel
+    "DEFAULT_MO_QUERY", "DEFAULT_DLR_QUERY", "MT", "SendsmsResult", "MoResult", "Kannel",
+    "kannel_programs", "parse_fakesmsc_log", "join_parts",
     # harness_case
     "FerryCase",
 ]

@@ -7,6 +7,7 @@ Part of the harness whose facade is ferrytest.py; tests import that.
 import asyncio
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 from harness_proc import USER_PASSWORD, _register, _unregister, timeout_scale
 
@@ -226,10 +227,19 @@ class Client:
         return self._iq(make, timeout)
 
     # -- messages and presence -----------------------------------------
-    def send_message(self, to, body, mtype="chat", timeout=5):
+    def send_message(self, to, body, mtype="chat", timeout=5, receipt=False, oob_url=None):
+        """Sends a message (body None: no <body/>, e.g. only a chat state);
+        receipt: ask for an XEP-0184 receipt.  Returns the stanza id."""
         async def go():
             msg = self.xmpp.make_message(mto=to, mbody=body, mtype=mtype)
             msg["id"] = "e2e-%d" % int(time.monotonic() * 1e6)
+            if body is None:
+                msg.xml.append(ET.Element("{http://jabber.org/protocol/chatstates}composing"))
+            if receipt:
+                msg.xml.append(ET.Element("{urn:xmpp:receipts}request"))
+            if oob_url:
+                x = ET.SubElement(msg.xml, "{jabber:x:oob}x")
+                ET.SubElement(x, "{jabber:x:oob}url").text = oob_url
             msg.send()
             return msg["id"]
         return self._run(go(), timeout)

@@ -49,7 +49,7 @@ transports = (
         driver = "loopback";
         domain = "{component}";
 {transport_extra}
-    }}
+    }}{more_transports}
 );
 """
 
@@ -70,7 +70,7 @@ def sanitizer_report(text):
 def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                       keepalive=60, reconnect_min=1, reconnect_max=2, store=":memory:",
                       log_level="info", http_port=None, access=None, component=None,
-                      xmpp_extra="", transport_extra=""):
+                      xmpp_extra="", transport_extra="", more_transports=""):
     if server is not None:
         host, port = server.host, server.component_port
         component = component or server.component
@@ -85,7 +85,8 @@ def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                                store=store, log_level=log_level,
                                http_enabled="true" if http_port else "false",
                                http_port=http_port or 8080, access=access, component=component,
-                               xmpp_extra=xmpp_extra, transport_extra=transport_extra)
+                               xmpp_extra=xmpp_extra, transport_extra=transport_extra,
+                               more_transports=more_transports)
 
 
 class Ferry:

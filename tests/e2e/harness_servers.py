@@ -78,7 +78,8 @@ class Prosody:
     name = "prosody"
 
     def __init__(self, workdir=None, component="echo.localhost", secret=SECRET,
-                 c2s_port=None, component_port=None, log_level="info", offline=False):
+                 c2s_port=None, component_port=None, log_level="info", offline=False,
+                 extra_components=()):
         """offline: load mod_offline (messages to an offline user are kept
         and delivered at their next login), as most production servers do."""
         if workdir:
@@ -102,6 +103,9 @@ class Prosody:
                                           example=example_text("prosody.cfg.lua.example",
                                                                self.component_port,
                                                                component, secret)))
+            # More transport domains (e.g. sms.localhost), same secret.
+            for extra in extra_components:
+                f.write('\nComponent "%s"\n    component_secret = "%s"\n' % (extra, secret))
         self.proc = None
         self.log = LogFile(os.path.join(self.dir, "prosody.log"))
 

@@ -1,0 +1,1 @@
+Yyx3ZI/4wlRZZNDyYWudJTs93qi8hbQula3D841XZWU=

@@ -1,0 +1,1 @@
+d4lmk3Vt8I5kvQvawZsxN4D64d/ZpVjEqxNv/F1Kl6I=

@@ -1,0 +1,1 @@
+4PBhQ5rV1TlMxLmJlvZX5KTcMF1secwvxVKIcct8KZY=

@@ -1,0 +1,1 @@
+2olHVXhvpTN/ZUoeMYQ8Yu0zZl6WTYQm4vsmAUAia4nji654AxoSRLc/Y2BtcISu/aFnwHj7WClArraFkdKmCw==

@@ -1,0 +1,1 @@
+zlYkNcphgLhQHPaLD/NDDZmI3Ek=

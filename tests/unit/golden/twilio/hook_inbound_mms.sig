@@ -1,0 +1,1 @@
+TN8TDtpR9has7wN5dIq9TEXEssk=

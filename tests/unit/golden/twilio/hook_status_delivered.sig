@@ -1,0 +1,1 @@
+V5clP/hgOm/TI1RpACROvgAqAUk=
