@@ -26,6 +26,7 @@ static const struct cfg_key xmpp_keys[] = {
 };
 static const struct cfg_key store_keys[] = {
     {"path", CFG_STRING, 0, 1, 4096, "/var/lib/ferry/ferry.db", "SQLite database file"},
+    {"sync", CFG_STRING, 0, 1, 16, "full", "full | normal: commit durability"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 static const struct cfg_key log_keys[] = {
@@ -245,6 +246,13 @@ static int load_core(struct config *cfg, config_t *lc, char **xmpp_secret, char 
                          errlen)))
         return rc;
     rc = dup_str(&cfg->store_path, cfgv_str(&v, "path"));
+    const char *sync = cfgv_str(&v, "sync");
+    cfg->store_full_sync = strcmp(sync, "full") == 0;
+    if (!rc && !cfg->store_full_sync && strcmp(sync, "normal") != 0) {
+        snprintf(err, errlen, "%s:%d: store.sync: \"%s\" is not full or normal", file,
+                 cfgv_get(&v, "sync")->line, sync);
+        rc = FERRY_ECONFIG;
+    }
     cfgv_clear(&v);
     if (rc)
         return rc;

@@ -28,6 +28,7 @@ struct config {
     int socket_sndbuf; /* bytes, 0: system default */
     /* store */
     char *store_path;
+    int store_full_sync; /* store.sync = "full" (1) or "normal" (0) */
     /* log */
     int log_level; /* enum log_level */
     /* http */

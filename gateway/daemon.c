@@ -207,6 +207,8 @@ int ferry_start(struct ferry *f, const char *config_path)
         log_error(NULL, "store: %s", err);
         return rc;
     }
+    if (!f->cfg->store_full_sync && store_set_full_sync(f->store, 0) != 0)
+        log_warn(NULL, "store: could not switch to synchronous=NORMAL");
     f->base = event_base_new();
     if (!f->base)
         return FERRY_ENOMEM;

@@ -106,8 +106,8 @@ static int socket_fn(CURL *easy, curl_socket_t s, int what, void *userp, void *s
         }
         return 0;
     }
-    short flags = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-                  (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    short flags =
+        EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
     if (!sk) {
         sk = calloc(1, sizeof(*sk));
         if (!sk)
@@ -243,7 +243,8 @@ int httpc_request(struct httpc *h, const struct tr_http_out *req, tr_http_cb cb,
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "Ferry/" FERRY_VERSION);
 #if LIBCURL_VERSION_NUM >= 0x075500

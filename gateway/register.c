@@ -41,7 +41,9 @@ static void add_field(xmpp_ctx_t *ctx, xmpp_stanza_t *x, const struct tr_reg_fie
         return;
     xmpp_stanza_set_attribute(fe, "var", f->var);
     xmpp_stanza_set_attribute(fe, "type",
-                              n_opts ? "list-single" : f->secret ? "text-private" : "text-single");
+                              n_opts      ? "list-single"
+                              : f->secret ? "text-private"
+                                          : "text-single");
     for (size_t i = 0; i < n_opts; i++) {
         xmpp_stanza_t *o = stz_elem(ctx, "option", NULL);
         if (!o)

@@ -168,7 +168,8 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     else if (strcmp(ns, "jabber:iq:register") == 0 && !to->local &&
              (transport_caps(in) & TR_CAP_REGISTER))
         register_handle_iq(in, st, set);
-    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local && (transport_caps(in) & TR_CAP_GATEWAY))
+    else if (strcmp(ns, "jabber:iq:gateway") == 0 && !to->local &&
+             (transport_caps(in) & TR_CAP_GATEWAY))
         gateway_handle_iq(in, st, set);
     else
         router_reply_error(in, st, TR_COND_SERVICE_UNAVAILABLE, NULL);

@@ -476,6 +476,16 @@ void store_free(struct store *st)
     free(st);
 }
 
+int store_set_full_sync(struct store *st, int full)
+{
+    if (!st)
+        return FERRY_EINVAL;
+    return sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? FERRY_OK
+               : FERRY_EIO;
+}
+
 int store_schema_version(struct store *st)
 {
     struct store_rows r;

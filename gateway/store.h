@@ -21,6 +21,12 @@ struct store;
  * On failure writes a human-readable reason (naming the path) into err. */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_free(struct store *st); /* accepts NULL */
+/* Durability of each commit.  1 (the default): synchronous=FULL, every
+ * commit is on disk when the call returns (survives power loss).  0:
+ * synchronous=NORMAL in WAL mode, commits survive a crash or kill -9 of
+ * Ferry but the last ones may be lost if the machine itself goes down;
+ * several times fewer fsyncs. */
+int store_set_full_sync(struct store *st, int full);
 int store_schema_version(struct store *st);
 
 /* ---- Registrations: (transport instance, user bare JID) -> fields ------

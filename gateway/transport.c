@@ -107,8 +107,9 @@ void transport_webhook(struct instance *in, const struct tr_webhook_req *req,
 int transport_config_check(const struct transport_ops *ops, struct instance *tmp, char *err,
                            size_t errlen)
 {
-    return ops->config_check ? ops->config_check(&core_api, (struct core_instance *)tmp, err, errlen)
-                             : 0;
+    return ops->config_check
+               ? ops->config_check(&core_api, (struct core_instance *)tmp, err, errlen)
+               : 0;
 }
 
 unsigned transport_caps(struct instance *in)

@@ -58,8 +58,7 @@ static void handle(struct evhttp_request *req, void *arg)
         .header = req_header,
         .ctx = &ctx,
     };
-    struct tr_webhook_resp resp = {500, "Internal Server Error", "text/plain; charset=utf-8",
-                                   NULL};
+    struct tr_webhook_resp resp = {500, "Internal Server Error", "text/plain; charset=utf-8", NULL};
     transport_webhook(in, &wr, &resp);
     http_reply(req, resp.status, resp.reason ? resp.reason : "OK",
                resp.content_type ? resp.content_type : "text/plain; charset=utf-8",

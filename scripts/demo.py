@@ -1,20 +1,34 @@
 #!/usr/bin/python3
-"""Ferry's local demo: a Prosody on 127.0.0.1 with the component
-echo.localhost, an account demo@localhost (password "demo") and Ferry with
-the loopback transport, in the foreground.  State lives in .demo/.
+"""Ferry's local demo, in the foreground, state in .demo/:
+
+  - a Prosody on 127.0.0.1 with the account demo@localhost (password "demo")
+    and the components echo.localhost and sms.localhost;
+  - Ferry with the loopback transport (echo.localhost) and the SMS transport
+    (sms.localhost, provider kannel: demo@localhost owns +15550000001,
+    +15550000002 is free to claim by registering);
+  - a Kannel (bearerbox + smsbox) with its fake SMS centre (fakesmsc): the
+    SMS a user sends are printed here as a fake phone receives them, and
+    scripts/demo-sms-reply answers from a fake phone (through a Unix socket,
+    .demo/phone.sock, to Kannel.inject_mo).
 
     /usr/bin/python3 scripts/demo.py build/ferry
 
-Ctrl-C (or SIGTERM) stops Ferry, then Prosody.  Reuses the e2e harness's
-Prosody launcher (tests/e2e/ferrytest.py).
+Without Kannel installed (Debian packages kannel, kannel-extras) the SMS
+part is left out.  Ctrl-C (or SIGTERM) stops Ferry, then Kannel and Prosody.
+Reuses the e2e harness (tests/e2e/ferrytest.py): Prosody, Kannel.
 """
 
+import json
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
@@ -22,6 +36,28 @@ sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 import ferrytest as ft  # noqa: E402
 
 COMPONENT = "echo.localhost"
+SMS = "sms.localhost"
+DEMO_NUMBER = "+15550000001"    # demo@localhost's, assigned in the config
+POOL_NUMBER = "+15550000002"    # free: another account can claim it by registering
+PHONE = "+15557654321"          # a fake phone to text in the instructions
+PHONE_SOCKET = "phone.sock"     # in .demo/; scripts/demo-sms-reply connects here
+E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+SMS_TRANSPORT = """,
+    {
+        driver = "sms";
+        domain = "%(domain)s";
+        description = "SMS gateway (demo: Kannel with a fake SMS centre)";
+        provider = "kannel";
+        api_url = "http://127.0.0.1:%(sendsms_port)d";
+        username = "%(username)s";
+        password = "%(password)s";
+        public_url = "http://127.0.0.1:%(http_port)d";
+        webhook_token = "%(token)s";
+        allow_ips = [ "127.0.0.1" ];
+        numbers = [ "%(mine)s=demo@localhost", "%(pool)s" ];
+        default_country = "1";
+    }"""
 
 
 def port_or_free(preferred):
@@ -37,6 +73,150 @@ def port_or_free(preferred):
             return ft.free_port()
 
 
+def shown_path(path):
+    """path relative to the current directory when it is below it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+# ---------------------------------------------------------------------------
+# The fake phones: what the fake SMS centre received, printed as it arrives.
+
+def _decode_parts(data):
+    """A reassembled concatenated SMS: fakesmsc does not show the coding of
+    parts, UCS-2 ones hold UTF-16BE."""
+    try:
+        text = data.decode("utf-8")
+        if "\x00" not in text:
+            return text
+    except UnicodeDecodeError:
+        pass
+    return data.decode("utf-16-be", "replace")
+
+
+def watch_phones(kannel, stop):
+    """Prints each SMS the fake SMS centre receives until stop is set."""
+    done = 0                    # records of fakesmsc.out already handled
+    parts = {}                  # (sender, receiver, ref, total) -> {seq: payload}
+    last_size = -1
+    while not stop.wait(0.3):
+        try:
+            size = os.path.getsize(kannel.fakesmsc_path)
+            records = kannel.mt_messages()
+        except OSError:
+            continue
+        # A text holding newlines is logged line by line: leave the last
+        # record until the log has stopped growing.
+        ready = len(records) if size == last_size else len(records) - 1
+        last_size = size
+        for r in records[done:ready]:
+            if r.concat is None:
+                text = r.text
+            else:
+                ref, total, seq = r.concat
+                key = (r.sender, r.receiver, ref, total)
+                parts.setdefault(key, {})[seq] = r.payload
+                if len(parts[key]) < total:
+                    continue
+                got = parts.pop(key)
+                text = _decode_parts(b"".join(got[i] for i in sorted(got)))
+            print("[fake phone %s] SMS from %s: %s" % (r.receiver, r.sender, text), flush=True)
+        done = max(done, ready)
+
+
+# ---------------------------------------------------------------------------
+# The reply channel: scripts/demo-sms-reply sends one JSON line
+# {"from": ..., "to": ..., "text": ...} and gets one back {"ok": ..., "message": ...}.
+
+class PhoneServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, state, kannel):
+        self.kannel = kannel
+        self.lock = threading.Lock()
+        self.path = os.path.join(state, PHONE_SOCKET)
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        # Bound by a relative name from inside .demo/ (mode 0700): no limit
+        # on the length of the checkout's path (sun_path has 108 bytes).
+        cwd = os.getcwd()
+        os.chdir(state)
+        try:
+            super().__init__(PHONE_SOCKET, PhoneHandler)
+        finally:
+            os.chdir(cwd)
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+    def send_mo(self, sender, receiver, text):
+        """Hands an MO to the fake SMS centre and waits until Kannel has
+        called Ferry's webhook: (ok, message)."""
+        if not E164_RE.match(sender) or not E164_RE.match(receiver):
+            return False, "numbers are written +<country code><number>, e.g. %s" % PHONE
+        if not text:
+            return False, "the text is empty"
+        with self.lock:
+            before = len(self.kannel.mo_http_results())
+            try:
+                self.kannel.inject_mo(sender, receiver, text)
+            except (RuntimeError, ValueError, TimeoutError) as e:
+                return False, "the fake SMS centre did not take it: %s" % e
+
+            def finished():
+                new = [r for r in self.kannel.mo_http_results()[before:] if r.sender == sender]
+                return new[0] if new else None
+            try:
+                result = ft.wait_until(finished, 30, what="Kannel's webhook call")
+            except TimeoutError:
+                return False, "Kannel has not called Ferry within 30 s (see .demo/kannel/)"
+        if result.status in (200, 202):
+            return True, ("SMS from %s to %s handed to Ferry (HTTP %d): it goes to the "
+                          "owner of %s (demo@localhost owns %s)."
+                          % (sender, receiver, result.status, receiver, DEMO_NUMBER))
+        if result.status < 0:
+            return False, "Kannel could not reach Ferry's webhook (is Ferry running?)"
+        return False, ("Ferry answered Kannel's webhook with HTTP %d (see the demo's log)"
+                       % result.status)
+
+
+class PhoneHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            req = json.loads(self.rfile.readline(65536).decode("utf-8"))
+            ok, message = self.server.send_mo(str(req.get("from") or ""),
+                                              str(req.get("to") or DEMO_NUMBER),
+                                              str(req.get("text") or ""))
+        except (ValueError, AttributeError) as e:
+            ok, message = False, "bad request: %s" % e
+        self.wfile.write(json.dumps({"ok": ok, "message": message}).encode("utf-8") + b"\n")
+
+
+# ---------------------------------------------------------------------------
+
+def kannel_missing():
+    """None when Kannel and fakesmsc are installed, else why not."""
+    try:
+        ft.kannel_programs()
+        return None
+    except RuntimeError as e:
+        return str(e)
+
+
+def stop_quietly(what, fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - keep stopping the rest
+        print("demo: stopping %s: %s" % (what, e), file=sys.stderr, flush=True)
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: %s FERRY_BINARY" % sys.argv[0], file=sys.stderr)
@@ -49,17 +229,33 @@ def main():
     state = os.path.join(REPO, ".demo")
     os.makedirs(state, exist_ok=True)
     os.chmod(state, 0o700)
-    # A fresh component secret each run; it is written to files under .demo/
-    # (mode 0700) and never printed.
+    # A fresh component secret and webhook token each run; they are written
+    # to files under .demo/ (mode 0700) and never printed.
     secret = secrets.token_hex(16)
+    token = secrets.token_hex(16)
 
     c2s_port = port_or_free(5222)
     component_port = port_or_free(5347)
     http_port = port_or_free(8080)
 
+    no_kannel = kannel_missing()
+    kannel = None
+    if no_kannel is None:
+        kannel_dir = os.path.join(state, "kannel")
+        shutil.rmtree(kannel_dir, ignore_errors=True)       # last run's logs and FIFO
+        os.makedirs(kannel_dir)
+        # As tests/e2e/test_sms_kannel.py: MOs and reports go to the
+        # instance's webhook with the token.
+        kannel = ft.Kannel(
+            webhook_base_url="http://127.0.0.1:%d/sms/%s?token=%s" % (http_port, SMS, token),
+            workdir=kannel_dir, password=secrets.token_hex(12), http_queue_delay=1)
+
     prosody = ft.Prosody(workdir=os.path.join(state, "prosody"), component=COMPONENT,
-                         secret=secret, c2s_port=c2s_port, component_port=component_port)
+                         secret=secret, c2s_port=c2s_port, component_port=component_port,
+                         extra_components=[SMS] if kannel else [])
     ferry_proc = None
+    phone_server = None
+    stop_watch = threading.Event()
     stopping = []
 
     def on_term(signum, _frame):
@@ -70,32 +266,64 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)
     try:
+        if kannel:
+            kannel.start()
         prosody.start()
         prosody.register("demo", "demo")
 
+        sms = ""
+        if kannel:
+            sms = SMS_TRANSPORT % dict(domain=SMS, sendsms_port=kannel.sendsms_port,
+                                       username=kannel.username, password=kannel.password,
+                                       http_port=http_port, token=token, mine=DEMO_NUMBER,
+                                       pool=POOL_NUMBER)
         config_path = os.path.join(state, "ferry.conf")
         text = ft.ferry_config_text(prosody, store=os.path.join(state, "ferry.db"),
                                     log_level="info", http_port=http_port,
-                                    reconnect_min=1, reconnect_max=10)
+                                    reconnect_min=1, reconnect_max=10, more_transports=sms)
         fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(text)
+
+        if kannel:
+            phone_server = PhoneServer(state, kannel)
+            threading.Thread(target=phone_server.serve_forever, name="phone", daemon=True).start()
+            threading.Thread(target=watch_phones, args=(kannel, stop_watch), name="phones",
+                             daemon=True).start()
+            sms_gateway = ("\n                %s  (SMS through a local Kannel and its fake SMS "
+                           "centre:\n                demo@localhost owns %s; %s is free to "
+                           "claim by registering)" % (SMS, DEMO_NUMBER, POOL_NUMBER))
+            sms_howto = """  - send a message to %(phone)s@%(sms)s: it leaves as an SMS from
+    %(mine)s and the fake phone prints it here,
+        [fake phone %(phone)s] SMS from %(mine)s: ...
+    (Kannel's own record of it: %(mt_log)s);
+  - reply from the fake phone, in another terminal:
+        %(reply)s %(phone)s "hello back"
+    and the reply arrives in your client from %(phone)s@%(sms)s.
+""" % dict(phone=PHONE, sms=SMS, mine=DEMO_NUMBER, mt_log=shown_path(kannel.fakesmsc_path),
+           reply=shown_path(os.path.join(REPO, "scripts", "demo-sms-reply")))
+        else:
+            sms_gateway = ""
+            sms_howto = ("  (the SMS part of the demo needs Kannel: %s)\n" % no_kannel)
 
         print("""
 Ferry demo
   XMPP server : Prosody on 127.0.0.1, client port %d (plain, no TLS)
   account     : demo@localhost   password: demo
-  gateway     : %s (loopback transport: echoes what you send)
+  gateways    : %s (loopback transport: echoes what you send)%s
   health      : http://127.0.0.1:%d/healthz
-  state, logs : %s  (Prosody log: prosody/prosody.log)
+  state, logs : %s  (Prosody log: prosody/prosody.log%s)
 
 In an XMPP client (Gajim, Dino, Profanity, ...) add the account demo@localhost
 with password "demo", server 127.0.0.1, port %d, TLS/encryption off (allow
-plain-text authentication), then send a message to anything@%s, or look
-at %s in the service discovery window.  Ctrl-C stops the demo.
-""" % (c2s_port, COMPONENT, http_port, state, c2s_port, COMPONENT, COMPONENT), flush=True)
+plain-text authentication), then:
+  - send a message to anything@%s: it comes back;
+%sCtrl-C stops the demo.
+""" % (c2s_port, COMPONENT, sms_gateway, http_port, state,
+       ", Kannel: kannel/" if kannel else "", c2s_port, COMPONENT, sms_howto), flush=True)
 
         # Ferry stays in our process group: Ctrl-C reaches it directly.
+        # (Prosody and Kannel run in sessions of their own: stopped below.)
         ferry_proc = subprocess.Popen([ferry_bin, "-c", config_path], stdin=subprocess.DEVNULL)
         try:
             rc = ferry_proc.wait()
@@ -127,8 +355,15 @@ at %s in the service discovery window.  Ctrl-C stops the demo.
             except subprocess.TimeoutExpired:
                 ferry_proc.kill()
                 ferry_proc.wait()
+        stop_watch.set()
+        if phone_server is not None:
+            stop_quietly("the reply socket", phone_server.close)
+        if kannel is not None:
+            print("demo: stopping kannel", flush=True)
+            stop_quietly("kannel", kannel.stop)
+            stop_quietly("kannel", kannel.cleanup)      # kills leftovers; keeps .demo/kannel
         print("demo: stopping prosody", flush=True)
-        prosody.stop()
+        stop_quietly("prosody", prosody.stop)
         prosody.cleanup()
 
 

@@ -3,9 +3,12 @@
 #
 #   scripts/run.sh BIN CONFIG   run BIN -c CONFIG (exec: signals go to Ferry)
 #   scripts/run.sh BIN          local demo: a Prosody on 127.0.0.1 with the
-#                               component echo.localhost and the account
-#                               demo@localhost / demo, state under .demo/
-#                               (see scripts/demo.py); Ctrl-C stops both.
+#                               components echo.localhost and sms.localhost
+#                               and the account demo@localhost / demo, a
+#                               Kannel with a fake SMS centre, state under
+#                               .demo/ (see scripts/demo.py; reply from a
+#                               fake phone with scripts/demo-sms-reply);
+#                               Ctrl-C stops them all.
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then

@@ -103,7 +103,7 @@ struct tr_reg_field {
  * handle (connection reuse, timeouts); the callback fires exactly once,
  * later, from the loop. */
 struct tr_http_out {
-    const char *method;  /* "GET", "POST" */
+    const char *method; /* "GET", "POST" */
     const char *url;
     const char *const *headers; /* "Name: value" lines, n_headers of them */
     size_t n_headers;
@@ -112,9 +112,9 @@ struct tr_http_out {
     long timeout_ms; /* whole request; 0: 30 s */
 };
 struct tr_http_result {
-    int status;          /* HTTP status, 0 when the request failed below HTTP */
-    const char *error;   /* why it failed when status == 0 */
-    const char *body;    /* NUL-terminated (capped at 1 MiB) */
+    int status;        /* HTTP status, 0 when the request failed below HTTP */
+    const char *error; /* why it failed when status == 0 */
+    const char *body;  /* NUL-terminated (capped at 1 MiB) */
     size_t body_len;
     const char *retry_after; /* Retry-After header value or NULL */
 };
@@ -127,7 +127,7 @@ struct tr_webhook_req {
     const char *path;  /* full path, e.g. "/sms/twilio/status" */
     const char *query; /* raw query string, "" when none */
     const char *remote_ip;
-    const char *body;  /* raw bytes */
+    const char *body; /* raw bytes */
     size_t body_len;
     /* Request header by name (case-insensitive), NULL when absent. */
     const char *(*header)(const struct tr_webhook_req *r, const char *name);

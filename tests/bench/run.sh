@@ -4,4 +4,6 @@
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-exec /usr/bin/python3 "$here/bench_echo.py" --bin "$build/ferry"
+/usr/bin/python3 "$here/bench_echo.py" --bin "$build/ferry"
+echo
+exec /usr/bin/python3 "$here/bench_sms.py" --bin "$build/ferry"

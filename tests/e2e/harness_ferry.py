@@ -32,6 +32,7 @@ xmpp = {{
 }};
 store = {{
     path = "{store}";
+    sync = "{store_sync}";
 }};
 log = {{
     level = "{log_level}";
@@ -70,7 +71,7 @@ def sanitizer_report(text):
 def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                       keepalive=60, reconnect_min=1, reconnect_max=2, store=":memory:",
                       log_level="info", http_port=None, access=None, component=None,
-                      xmpp_extra="", transport_extra="", more_transports=""):
+                      xmpp_extra="", transport_extra="", more_transports="", store_sync="full"):
     if server is not None:
         host, port = server.host, server.component_port
         component = component or server.component
@@ -86,7 +87,7 @@ def ferry_config_text(server=None, host="127.0.0.1", port=5347, secret=None,
                                http_enabled="true" if http_port else "false",
                                http_port=http_port or 8080, access=access, component=component,
                                xmpp_extra=xmpp_extra, transport_extra=transport_extra,
-                               more_transports=more_transports)
+                               more_transports=more_transports, store_sync=store_sync)
 
 
 class Ferry:

@@ -386,9 +386,14 @@ class Kannel:
                                os.path.join(self.dir, "smsbox.out"), cwd=self.dir)
             self._wait_ports((self.sendsms_port,), self.smsbox, "smsbox", deadline)
             # smsbox listens before bearerbox has it as a box: wait for that.
-            wait_until(lambda: self._status_has(r"^Box connections:\n\s+smsbox:", multiline=True),
-                       max(0.1, deadline - time.monotonic()),
-                       what="smsbox to connect to bearerbox\n" + self._diag())
+            while not self._status_has(r"^Box connections:\n\s+smsbox:", multiline=True):
+                if not self.smsbox.alive():
+                    raise RuntimeError("smsbox exited: %s\n%s" % (self.smsbox.wait(1),
+                                                                  self._diag()))
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("smsbox did not connect to bearerbox in time\n%s"
+                                       % self._diag())
+                time.sleep(0.05)
             if fakesmsc:
                 self.start_fakesmsc(timeout=max(1.0, deadline - time.monotonic()))
         except BaseException:
@@ -418,7 +423,8 @@ class Kannel:
         # (with a closed stdin interactive mode exits at once); -v 0 makes it
         # log every MT ("Got message N") on stderr.
         argv = ["/bin/sh", "-c", 'fifo=$1; shift; exec "$@" <>"$fifo"', "sh", self.fifo_path,
-                self.programs[2], "-H", "127.0.0.1", "-r", str(self.smsc_port), "-i", FAKESMSC_INTERVAL, "-v", "0"]
+                self.programs[2], "-H", "127.0.0.1", "-r", str(self.smsc_port),
+                "-i", FAKESMSC_INTERVAL, "-v", "0"]
         self.fakesmsc = Proc(argv, self.fakesmsc_path, cwd=self.dir)
         deadline = time.monotonic() + timeout
         while not self.smsc_online():

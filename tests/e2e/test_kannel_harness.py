@@ -182,7 +182,7 @@ class KannelHarnessTest(unittest.TestCase):
         k, hook = self.kannel, self.hook
         dst = "+15550002000"
         cases = [
-            ("+15550002001", "héllo €  two  spaces *x*", "text"),   # %b keeps spaces
+            ("+15550002001", "héllo €  two  100% +1 &a=b 😀", "text"),  # %b keeps spaces
             ("+15550002002", "line1\nline2\r\n  edge ", "ucs2"),   # recoded to UTF-8
             ("+15550002003", "long é€ " * 40, "udh-data"),          # 3 parts, joined
         ]
@@ -200,6 +200,24 @@ class KannelHarnessTest(unittest.TestCase):
             # smsbox logs the call when it is finished (no retry pending).
             self.assertEqual(k.wait_mo_result("id=" + got["id"]), 200)
             self.assertEqual(len(hook.matching(q("from", src))), 1, "MO delivered twice")
+
+    def test_mo_post_method(self):
+        """mo_method="post": a second Kannel whose post-url sends the text
+        as the body, the numbers in X-Kannel-* headers and %I in the URL."""
+        hook = self.hook
+        k2 = ft.Kannel(hook.base_url + "/post?via=post", mo_method="post", http_queue_delay=1)
+        self.addCleanup(k2.cleanup)
+        k2.start()
+        src, dst = "+15550007001", "+15550007000"
+        k2.inject_mo(src, dst, "héllo\nposted")
+        req = hook.wait(lambda r: r["path"] == "/post" and r["query"].get("from") == src)[0]
+        self.assertEqual((req["method"], req["body"].decode("utf-8")), ("POST", "héllo\nposted"))
+        self.assertEqual((req["query"]["via"], req["query"]["event"]), ("post", "mo"))
+        self.assertEqual((req["headers"].get("X-Kannel-From"), req["headers"].get("X-Kannel-To")),
+                         (src, dst))
+        self.assertRegex(req["query"]["id"], r"^[0-9a-f-]{36}$")
+        self.assertEqual(k2.wait_mo_result("id=" + req["query"]["id"]), 200)
+        k2.stop()
 
     # -- (3) MT with a delivery report -----------------------------------------
 

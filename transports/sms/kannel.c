@@ -210,8 +210,9 @@ static int kannel_parse_hook(const struct sms_cfg *cfg, const struct sms_webhook
         int t = type ? atoi(type) : 0;
         ev->kind = SMS_EV_STATUS;
         ev->ref = dup_or_null(sms_form_get(&q, "ref"));
-        ev->status = t == 1 ? SMS_ST_DELIVERED : (t == 2 || t == 16) ? SMS_ST_FAILED
-                                                                       : SMS_ST_PROGRESS;
+        ev->status = t == 1                ? SMS_ST_DELIVERED
+                     : (t == 2 || t == 16) ? SMS_ST_FAILED
+                                           : SMS_ST_PROGRESS;
         if (ev->status == SMS_ST_FAILED) {
             const char *reply = sms_form_get(&q, "reply");
             char e[200];

@@ -27,24 +27,24 @@ struct sms_cfg {
 
 /* ---- Sending -------------------------------------------------------------- */
 struct sms_send_req {
-    const char *from;     /* E.164 "+15557654321" (our number) */
-    const char *to;       /* E.164 */
-    const char *text;     /* UTF-8, may be "" when media is given */
+    const char *from;         /* E.164 "+15557654321" (our number) */
+    const char *to;           /* E.164 */
+    const char *text;         /* UTF-8, may be "" when media is given */
     const char *const *media; /* MMS media URLs, n_media of them */
     size_t n_media;
-    int unicode;          /* 1 when the text is not GSM-7 (UCS-2 needed) */
-    int segments;         /* parts the transport counted */
-    const char *ref;      /* our correlation token (short, URL-safe): echo it
-                             where the provider allows (tag, client-ref,
-                             status URL query) */
+    int unicode;            /* 1 when the text is not GSM-7 (UCS-2 needed) */
+    int segments;           /* parts the transport counted */
+    const char *ref;        /* our correlation token (short, URL-safe): echo it
+                               where the provider allows (tag, client-ref,
+                               status URL query) */
     const char *status_url; /* full public URL for delivery reports, already
                                carrying "?ref=<ref>"; NULL: none wanted */
 };
 
 #define SMS_MAX_HEADERS 8
 struct sms_http_req {
-    char *method;  /* "POST" / "GET" (malloc'd) */
-    char *url;     /* full URL (malloc'd) */
+    char *method;                   /* "POST" / "GET" (malloc'd) */
+    char *url;                      /* full URL (malloc'd) */
     char *headers[SMS_MAX_HEADERS]; /* "Name: value" lines (malloc'd), n_headers used */
     size_t n_headers;
     char *body; /* malloc'd, may be NULL */
@@ -74,7 +74,7 @@ struct sms_webhook {
     const char *content_type; /* may be NULL */
     const char *body;         /* raw body bytes (not NUL-terminated) */
     size_t body_len;
-    int64_t now;              /* unix seconds, for timestamp freshness */
+    int64_t now; /* unix seconds, for timestamp freshness */
     /* Request header by name (case-insensitive), NULL when absent. */
     const char *(*header)(const struct sms_webhook *w, const char *name);
     void *ctx;
@@ -118,8 +118,8 @@ struct sms_provider {
      * keys), NULL-terminated. */
     const char *const *required_keys;
     const char *const *optional_keys;
-    int mms;         /* can send media URLs */
-    int dlr;         /* reports handset delivery */
+    int mms; /* can send media URLs */
+    int dlr; /* reports handset delivery */
 
     /* Builds the send request.  Returns 0, or -1 with a reason in err
      * (bad settings). */

@@ -17,7 +17,8 @@ static const struct sms_provider *const providers[] = {
 };
 
 static const struct cfg_key sms_keys[] = {
-    {"provider", CFG_STRING, 1, 1, 32, NULL, "twilio | vonage | telnyx | plivo | bandwidth | kannel"},
+    {"provider", CFG_STRING, 1, 1, 32, NULL,
+     "twilio | vonage | telnyx | plivo | bandwidth | kannel"},
     {"public_url", CFG_STRING, 1, 8, 512, NULL, "external base URL of Ferry's HTTP listener"},
     {"numbers", CFG_STRLIST, 1, 0, 0, NULL, "\"+15551230001\" (pool) or \"+1555...=user@host\""},
     {"default_country", CFG_STRING, 0, 0, 3, "", "calling code for local numbers, e.g. \"1\""},
@@ -144,8 +145,9 @@ static int sms_config_check(const struct core_api *core, struct core_instance *c
         return -1;
     }
     if (strcmp(p->name, "kannel") == 0 && !core->cfg_str(ci, "webhook_token")) {
-        snprintf(err, errlen, "webhook_token: required for kannel (Kannel does not sign "
-                              "its requests)");
+        snprintf(err, errlen,
+                 "webhook_token: required for kannel (Kannel does not sign "
+                 "its requests)");
         return -1;
     }
     return 0;
@@ -243,12 +245,14 @@ static int load_registration(void *arg, const char *user, const char *fields)
     struct sms_number *n = cJSON_IsString(num) ? sms_number_find(s, num->valuestring) : NULL;
     char m[24];
     if (!n)
-        s->core->log(s->ci, 1, "registration of a user names %s, which this instance no longer "
-                               "owns; ignored",
+        s->core->log(s->ci, 1,
+                     "registration of a user names %s, which this instance no longer "
+                     "owns; ignored",
                      cJSON_IsString(num) ? sms_mask(num->valuestring, m, sizeof(m)) : "nothing");
     else if (n->owner && strcasecmp(n->owner, user) != 0)
-        s->core->log(s->ci, 1, "number %s is assigned in the config and registered by another "
-                               "user; the config wins",
+        s->core->log(s->ci, 1,
+                     "number %s is assigned in the config and registered by another "
+                     "user; the config wins",
                      sms_mask(n->number, m, sizeof(m)));
     else if (!n->owner)
         n->owner = strdup(user);
@@ -321,8 +325,7 @@ static void sms_reg_changed(void *state, const char *user, int removed)
     }
 }
 
-static int sms_reg_options(void *state, const char *user, const char *var, char ***opts,
-                           size_t *n)
+static int sms_reg_options(void *state, const char *user, const char *var, char ***opts, size_t *n)
 {
     struct sms *s = state;
     *opts = NULL;
@@ -375,8 +378,8 @@ static int sms_create(const struct core_api *core, struct core_instance *ci, voi
     for (size_t i = 0; i < n; i++) {
         const char *owner = NULL;
         struct sms_number *nb = &s->numbers[s->n_numbers];
-        if (parse_number_item(core->cfg_list_item(ci, "numbers", i), nb->number,
-                              sizeof(nb->number), &owner) != 0)
+        if (parse_number_item(core->cfg_list_item(ci, "numbers", i), nb->number, sizeof(nb->number),
+                              &owner) != 0)
             continue;
         if (sms_number_find(s, nb->number) != NULL) {
             nb->number[0] = 0;

@@ -53,8 +53,7 @@ static int token_ok(struct sms *s, const char *query)
 
 /* Keeps a message to a number nobody owns: never dropped, logged, and left
  * in the store under "<instance>!unowned" for the operator. */
-static int keep_unowned(struct sms *s, const struct sms_event *ev, const char *from,
-                        const char *to)
+static int keep_unowned(struct sms *s, const struct sms_event *ev, const char *from, const char *to)
 {
     struct sms_buf b = {0};
     sms_buf_adds(&b, "{\"from\":\"");
@@ -77,8 +76,9 @@ static int keep_unowned(struct sms *s, const struct sms_event *ev, const char *f
     free(xml);
     char m1[24], m2[24];
     if (rc == 0)
-        s->core->log(s->ci, 1, "message from %s to %s, a number nobody owns, kept in the store "
-                               "(instance %s)",
+        s->core->log(s->ci, 1,
+                     "message from %s to %s, a number nobody owns, kept in the store "
+                     "(instance %s)",
                      sms_mask(from, m1, sizeof(m1)), sms_mask(to, m2, sizeof(m2)), inst);
     return rc == FERRY_EEXIST ? 0 : rc;
 }
@@ -127,8 +127,7 @@ static int inbound(struct sms *s, const struct sms_event *ev)
         return 0;
     }
     if (rc == 0)
-        s->core->log(s->ci, 2, "message from %s stored for delivery",
-                     sms_mask(from, m, sizeof(m)));
+        s->core->log(s->ci, 2, "message from %s stored for delivery", sms_mask(from, m, sizeof(m)));
     return rc;
 }
 

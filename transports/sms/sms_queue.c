@@ -75,33 +75,36 @@ static void on_response(void *arg, const struct tr_http_result *res)
     s->prov->parse_send(&s->pcfg, res->status, res->retry_after, res->body, res->body_len, &r);
     char m[24];
     sms_mask(p->peer, m, sizeof(m));
+    char key[160];
+    snprintf(key, sizeof(key), "ref:%s", p->ref);
     if (r.outcome == SMS_ACCEPTED) {
-        char key[160];
-        snprintf(key, sizeof(key), "ref:%s", p->ref);
-        /* Kept for the delivery report, even without a receipt request:
-         * a failure report still becomes an error for the user. */
-        store_corr_put(st, s->name, key, p->user, p->peer, p->stanza_id, p->want_receipt);
+        /* The ref: row was written before the request (a report may come
+         * before this answer); the provider's id is known only now. */
         if (r.provider_id[0]) {
             snprintf(key, sizeof(key), "id:%s", r.provider_id);
             store_corr_put(st, s->name, key, p->user, p->peer, p->stanza_id, p->want_receipt);
         }
         store_out_done(st, p->seq);
-        s->core->log(s->ci, 2, "message %lld to %s accepted by %s (attempt %d)",
-                     (long long)p->seq, m, s->prov->name, p->attempts);
+        s->core->log(s->ci, 2, "message %lld to %s accepted by %s (attempt %d)", (long long)p->seq,
+                     m, s->prov->name, p->attempts);
     } else if (r.outcome == SMS_PERMANENT) {
         s->core->log(s->ci, 2, "message %lld to %s refused by %s: %s", (long long)p->seq, m,
                      s->prov->name, r.text);
-        bounce(s, p->user, p->peer, p->stanza_id, r.cond, r.text[0] ? r.text : "The SMS provider refused the message.");
+        bounce(s, p->user, p->peer, p->stanza_id, r.cond,
+               r.text[0] ? r.text : "The SMS provider refused the message.");
+        store_corr_del(st, s->name, key);
         store_out_done(st, p->seq);
     } else if (p->attempts >= s->retry_limit) {
         char text[512];
         snprintf(text, sizeof(text),
                  "The SMS provider did not take the message after %d attempts (last answer: %s).",
                  p->attempts,
-                 res->status ? (r.text[0] ? r.text : "temporary failure") : (res->error ? res->error : "no answer"));
+                 res->status ? (r.text[0] ? r.text : "temporary failure")
+                             : (res->error ? res->error : "no answer"));
         s->core->log(s->ci, 1, "message %lld to %s given up after %d attempts", (long long)p->seq,
                      m, p->attempts);
         bounce(s, p->user, p->peer, p->stanza_id, TR_COND_REMOTE_SERVER_TIMEOUT, text);
+        store_corr_del(st, s->name, key);
         store_out_done(st, p->seq);
     } else {
         int backoff = 1;
@@ -186,6 +189,13 @@ static int start_one(void *arg, const struct store_out *row)
             .body_len = hr.body_len,
             .timeout_ms = s->timeout_ms,
         };
+        /* Written before the request: a delivery report may arrive before
+         * the provider's answer to the send has been read.  Kept even
+         * without a receipt request: a failure report still becomes an
+         * error message for the user. */
+        char key[160];
+        snprintf(key, sizeof(key), "ref:%s", p->ref);
+        store_corr_put(st, s->name, key, p->user, p->peer, p->stanza_id, p->want_receipt);
         if (s->core->http_request(s->ci, &out, on_response, p) == 0) {
             p->next = s->pending;
             if (s->pending)

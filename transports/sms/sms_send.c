@@ -71,8 +71,8 @@ static int rate_check(struct sms *s, const char *user, struct tr_error *err)
         return -1;
     }
     if (s->rate_day && r->day_count >= s->rate_day) {
-        snprintf(err->text, sizeof(err->text),
-                 "Too many SMS today: at most %d per day here.", s->rate_day);
+        snprintf(err->text, sizeof(err->text), "Too many SMS today: at most %d per day here.",
+                 s->rate_day);
         return -1;
     }
     r->minute_count++;

@@ -106,13 +106,16 @@ class FakeProvider:
                         reply = fake.handle(req)
                     except Exception as e:  # noqa: BLE001 - a fake must answer
                         reply = Reply(500, {"fake_error": repr(e)})
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for k, v in reply.headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(reply.body)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away (e.g. Ferry killed mid-request)
                 with fake._lock:
                     fake._lock.notify_all()
 
