@@ -111,6 +111,8 @@ static const char *const stmt_sql[SQ_COUNT] = {
                      " WHERE seq = ?1 AND state = 0",
     [SQ_OUT_STATE] = "SELECT state FROM outbound WHERE seq = ?1",
     [SQ_OUT_RETRY] = "UPDATE outbound SET state = 0, next_attempt = ?2 WHERE seq = ?1",
+    [SQ_OUT_FAILED] = "UPDATE outbound SET state = 0, attempts = attempts + 1, next_attempt = ?2"
+                      " WHERE seq = ?1",
     [SQ_OUT_DONE] = "DELETE FROM outbound WHERE seq = ?1",
     [SQ_OUT_REQUEUE] = "UPDATE outbound SET state = 0, next_attempt = ?2"
                        " WHERE instance = ?1 AND state = 1",

@@ -105,6 +105,24 @@ int store_out_count(struct store *st, const char *instance, int64_t *count);
 /* Earliest next_attempt among QUEUED rows of instance; FERRY_ENOTFOUND if none. */
 int store_out_next_due(struct store *st, const char *instance, int64_t *when);
 
+/* ---- Fewer commits per message ---------------------------------------------
+ * With synchronous=FULL every commit costs an fsync; these do in one
+ * transaction what would otherwise take several.  A sender that uses them
+ * tracks rows in flight itself (no INFLIGHT state is written). */
+
+/* store_out_push plus a correlation row keyed "<corr_prefix><seq>" for the
+ * new row (user, peer, stanza_id, want_receipt copied). */
+int store_out_push_corr(struct store *st, const char *instance, const char *user, const char *peer,
+                        const char *stanza_id, const char *body, const char *extra,
+                        int want_receipt, const char *corr_prefix, int64_t *seq);
+/* Deletes outbound row seq, deletes correlation del_key (may be NULL) and
+ * adds correlation put_key (may be NULL) for the same stanza. */
+int store_out_finish(struct store *st, const char *instance, int64_t seq, const char *del_key,
+                     const char *put_key, const char *user, const char *peer, const char *stanza_id,
+                     int want_receipt);
+/* A failed attempt: attempts + 1 and a new next_attempt (state QUEUED). */
+int store_out_failed_attempt(struct store *st, int64_t seq, int64_t next_attempt);
+
 /* ---- Correlation: provider message id -> original stanza ----------------
  * Kept so a delivery report minutes later (or after a restart) can be
  * turned into a receipt or an error for the right stanza. */

@@ -40,6 +40,7 @@ enum store_sid {
     SQ_OUT_BEGIN,
     SQ_OUT_STATE,
     SQ_OUT_RETRY,
+    SQ_OUT_FAILED,
     SQ_OUT_DONE,
     SQ_OUT_REQUEUE,
     SQ_OUT_COUNT,

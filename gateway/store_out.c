@@ -9,6 +9,9 @@
  * turns rows a crash left INFLIGHT back into QUEUED. */
 #include "store_int.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "err.h"
 
 int store_out_push(struct store *st, const char *instance, const char *user, const char *peer,
@@ -236,6 +239,72 @@ int store_corr_del(struct store *st, const char *instance, const char *provider_
         return FERRY_EINVAL;
     if ((rc = store_bind(st, SQ_CORR_DEL, &s, "ss", instance, provider_id)) != 0 ||
         (rc = store_run(st, s, "deleting a correlation")) != 0)
+        return rc;
+    return sqlite3_changes(st->db) > 0 ? FERRY_OK : FERRY_ENOTFOUND;
+}
+
+int store_out_push_corr(struct store *st, const char *instance, const char *user, const char *peer,
+                        const char *stanza_id, const char *body, const char *extra,
+                        int want_receipt, const char *corr_prefix, int64_t *seq)
+{
+    int64_t n = 0;
+    char key[96];
+    int rc;
+
+    if (!st || !corr_prefix || strlen(corr_prefix) > 64)
+        return FERRY_EINVAL;
+    if ((rc = store_tx_begin(st, "outbound push")) != FERRY_OK)
+        return rc;
+    rc = store_out_push(st, instance, user, peer, stanza_id, body, extra, &n);
+    if (rc == FERRY_OK) {
+        snprintf(key, sizeof(key), "%s%lld", corr_prefix, (long long)n);
+        rc = store_corr_put(st, instance, key, user, peer, stanza_id, want_receipt);
+    }
+    if (rc == FERRY_OK)
+        rc = store_tx_commit(st, "outbound push");
+    else
+        store_tx_rollback(st, "outbound push");
+    if (rc == FERRY_OK && seq)
+        *seq = n;
+    return rc;
+}
+
+int store_out_finish(struct store *st, const char *instance, int64_t seq, const char *del_key,
+                     const char *put_key, const char *user, const char *peer, const char *stanza_id,
+                     int want_receipt)
+{
+    int rc;
+
+    if (!st || !instance)
+        return FERRY_EINVAL;
+    if ((rc = store_tx_begin(st, "outbound finish")) != FERRY_OK)
+        return rc;
+    rc = store_out_done(st, seq);
+    if (rc == FERRY_ENOTFOUND)
+        rc = FERRY_OK; /* finishing twice is harmless */
+    if (rc == FERRY_OK && del_key) {
+        rc = store_corr_del(st, instance, del_key);
+        if (rc == FERRY_ENOTFOUND)
+            rc = FERRY_OK;
+    }
+    if (rc == FERRY_OK && put_key)
+        rc = store_corr_put(st, instance, put_key, user, peer, stanza_id, want_receipt);
+    if (rc == FERRY_OK)
+        rc = store_tx_commit(st, "outbound finish");
+    else
+        store_tx_rollback(st, "outbound finish");
+    return rc;
+}
+
+int store_out_failed_attempt(struct store *st, int64_t seq, int64_t next_attempt)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!st)
+        return FERRY_EINVAL;
+    if ((rc = store_bind(st, SQ_OUT_FAILED, &s, "II", seq, next_attempt)) != 0 ||
+        (rc = store_run(st, s, "recording a failed attempt")) != 0)
         return rc;
     return sqlite3_changes(st->db) > 0 ? FERRY_OK : FERRY_ENOTFOUND;
 }

@@ -79,7 +79,10 @@ class Durability(ft.FerryCase):
         returns once all n are in the store."""
         for i in range(n):
             c.send_message("q@" + COMPONENT, "queued %d" % i)
-        # The echoes are due 1.5 s later: take the server down now.
+        # A round trip behind them through the same streams: once it is
+        # answered, Ferry has all n (servers process a stream in order).
+        c.disco_info(COMPONENT)
+        # The echoes are due later: take the server down now.
         c.kill()
         self.server.stop()
         ft.wait_until(lambda: queued(ferry.config["store"]) == n, 10 * ft.timeout_scale(),
@@ -97,7 +100,7 @@ class Durability(ft.FerryCase):
         """DESIGN §5: stored while the link is down, delivered in order and
         once after reconnect, and removed from the store only then."""
         ferry = self.start_ferry(self.server, reconnect_min=1, reconnect_max=2,
-                                 transport_extra="        echo_delay_ms = 1500;")
+                                 transport_extra="        echo_delay_ms = 3000;")
         c = self.client(self.server)
         self._queue_during_outage(ferry, c, 20)
         self.server.start()
@@ -110,7 +113,7 @@ class Durability(ft.FerryCase):
         """A kill -9 with messages queued: the restarted Ferry delivers them,
         and reopens the store it left behind without trouble."""
         ferry = self.start_ferry(self.server, reconnect_min=1, reconnect_max=2,
-                                 transport_extra="        echo_delay_ms = 1500;")
+                                 transport_extra="        echo_delay_ms = 3000;")
         c = self.client(self.server)
         self._queue_during_outage(ferry, c, 5)
         ferry.proc.send_signal(signal.SIGKILL)

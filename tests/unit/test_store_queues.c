@@ -350,6 +350,54 @@ static int del_corr_cb(void *arg, const struct store_corr *c)
     return 0;
 }
 
+/* The composite operations the SMS queue uses to save commits. */
+static int corr_want(void *arg, const struct store_corr *c)
+{
+    *(int *)arg = c->want_receipt + 10 * (c->stanza_id && strcmp(c->stanza_id, "st1") == 0);
+    return 0;
+}
+
+static void test_outbound_composites(void **state)
+{
+    (void)state;
+    struct store *st = open_ok(":memory:");
+    int64_t seq = 0;
+    assert_int_equal(store_out_push_corr(st, "sms", "a@x/r", "+15557654321", "st1", "hi", NULL, 1,
+                                         "ref:o", &seq),
+                     FERRY_OK);
+    char key[64];
+    snprintf(key, sizeof(key), "ref:o%lld", (long long)seq);
+    int got = 0;
+    assert_int_equal(store_corr_get(st, "sms", key, corr_want, &got), FERRY_OK);
+    assert_int_equal(got, 11);
+    assert_int_equal(out_count(st, "sms"), 1);
+    /* A failed attempt: attempts + 1, due later, still queued. */
+    assert_int_equal(store_out_failed_attempt(st, seq, 4000000000LL), FERRY_OK);
+    int64_t when = 0;
+    assert_int_equal(store_out_next_due(st, "sms", &when), FERRY_OK);
+    assert_int_equal(when, 4000000000LL);
+    assert_int_equal(store_out_failed_attempt(st, seq + 100, 1), FERRY_ENOTFOUND);
+    /* Accepted: row gone, ref kept, provider id added, in one commit. */
+    assert_int_equal(
+        store_out_finish(st, "sms", seq, NULL, "id:SM1", "a@x/r", "+15557654321", "st1", 1),
+        FERRY_OK);
+    assert_int_equal(out_count(st, "sms"), 0);
+    assert_int_equal(store_corr_get(st, "sms", key, NULL, NULL), FERRY_OK);
+    assert_int_equal(store_corr_get(st, "sms", "id:SM1", NULL, NULL), FERRY_OK);
+    /* Bounced: row gone and the ref dropped; finishing twice is harmless. */
+    assert_int_equal(
+        store_out_push_corr(st, "sms", "a@x/r", "+1555", NULL, "x", NULL, 0, "ref:o", &seq),
+        FERRY_OK);
+    snprintf(key, sizeof(key), "ref:o%lld", (long long)seq);
+    assert_int_equal(store_out_finish(st, "sms", seq, key, NULL, NULL, NULL, NULL, 0), FERRY_OK);
+    assert_int_equal(store_corr_get(st, "sms", key, NULL, NULL), FERRY_ENOTFOUND);
+    assert_int_equal(store_out_finish(st, "sms", seq, key, NULL, NULL, NULL, NULL, 0), FERRY_OK);
+    assert_int_equal(
+        store_out_push_corr(st, "sms", "a@x/r", "+1555", NULL, "x", NULL, 0, NULL, &seq),
+        FERRY_EINVAL);
+    store_free(st);
+}
+
 static void test_callbacks_reenter(void **state)
 {
     (void)state;
@@ -405,7 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inbound),           cmocka_unit_test(test_dedupe),
         cmocka_unit_test(test_outbound),          cmocka_unit_test(test_correlation),
-        cmocka_unit_test(test_callbacks_reenter),
+        cmocka_unit_test(test_callbacks_reenter), cmocka_unit_test(test_outbound_composites),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,7 +1,12 @@
 /* The outbound queue: rows written by sms_send() leave the store only when
  * the provider accepted them or they failed permanently (then the user gets
  * an error message echoing the original id).  Transient failures are retried
- * with backoff (Retry-After honoured) up to retry_limit attempts. */
+ * with backoff (Retry-After honoured) up to retry_limit attempts.
+ *
+ * Commits per message (each an fsync with store.sync = full): the push
+ * (row + "ref:" correlation) and the finish (row deleted + "id:"
+ * correlation).  Rows in flight are tracked here, in memory; after a crash
+ * they are simply due again (duplicates bounded to what was in flight). */
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -60,8 +65,19 @@ static void schedule(struct sms *s)
     if (s->stopping || store_out_next_due(s->core->store(s->ci), s->name, &when) != 0)
         return;
     int64_t delay = when - (int64_t)time(NULL);
+    /* Rows in flight count as due in the store; their answers kick the
+     * queue, so only look again in a second rather than spin. */
+    if (delay <= 0 && s->inflight > 0)
+        delay = 1;
     struct timeval tv = {delay > 0 ? (time_t)delay : 0, delay > 0 ? 0 : 1000};
     evtimer_add(s->ev_timer, &tv);
+}
+
+static void finish_dropped(struct sms *s, int64_t seq)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "ref:o%lld", (long long)seq);
+    store_out_finish(s->core->store(s->ci), s->name, seq, key, NULL, NULL, NULL, NULL, 0);
 }
 
 static void on_response(void *arg, const struct tr_http_result *res)
@@ -75,16 +91,14 @@ static void on_response(void *arg, const struct tr_http_result *res)
     s->prov->parse_send(&s->pcfg, res->status, res->retry_after, res->body, res->body_len, &r);
     char m[24];
     sms_mask(p->peer, m, sizeof(m));
-    char key[160];
+    char key[160], idkey[160];
     snprintf(key, sizeof(key), "ref:%s", p->ref);
     if (r.outcome == SMS_ACCEPTED) {
-        /* The ref: row was written before the request (a report may come
+        /* The ref: row was written with the message (a report may come
          * before this answer); the provider's id is known only now. */
-        if (r.provider_id[0]) {
-            snprintf(key, sizeof(key), "id:%s", r.provider_id);
-            store_corr_put(st, s->name, key, p->user, p->peer, p->stanza_id, p->want_receipt);
-        }
-        store_out_done(st, p->seq);
+        snprintf(idkey, sizeof(idkey), "id:%s", r.provider_id);
+        store_out_finish(st, s->name, p->seq, NULL, r.provider_id[0] ? idkey : NULL, p->user,
+                         p->peer, p->stanza_id, p->want_receipt);
         s->core->log(s->ci, 2, "message %lld to %s accepted by %s (attempt %d)", (long long)p->seq,
                      m, s->prov->name, p->attempts);
     } else if (r.outcome == SMS_PERMANENT) {
@@ -92,8 +106,7 @@ static void on_response(void *arg, const struct tr_http_result *res)
                      s->prov->name, r.text);
         bounce(s, p->user, p->peer, p->stanza_id, r.cond,
                r.text[0] ? r.text : "The SMS provider refused the message.");
-        store_corr_del(st, s->name, key);
-        store_out_done(st, p->seq);
+        store_out_finish(st, s->name, p->seq, key, NULL, NULL, NULL, NULL, 0);
     } else if (p->attempts >= s->retry_limit) {
         char text[512];
         snprintf(text, sizeof(text),
@@ -104,8 +117,7 @@ static void on_response(void *arg, const struct tr_http_result *res)
         s->core->log(s->ci, 1, "message %lld to %s given up after %d attempts", (long long)p->seq,
                      m, p->attempts);
         bounce(s, p->user, p->peer, p->stanza_id, TR_COND_REMOTE_SERVER_TIMEOUT, text);
-        store_corr_del(st, s->name, key);
-        store_out_done(st, p->seq);
+        store_out_finish(st, s->name, p->seq, key, NULL, NULL, NULL, NULL, 0);
     } else {
         int backoff = 1;
         for (int i = 1; i < p->attempts && backoff < MAX_BACKOFF_S; i++)
@@ -119,7 +131,7 @@ static void on_response(void *arg, const struct tr_http_result *res)
                      res->status ? (r.text[0] ? r.text : "provider busy")
                                  : (res->error ? res->error : "no answer"),
                      delay);
-        store_out_retry(st, p->seq, (int64_t)time(NULL) + delay);
+        store_out_failed_attempt(st, p->seq, (int64_t)time(NULL) + delay);
     }
     pending_free(p);
     sms_queue_kick(s);
@@ -130,8 +142,11 @@ static int start_one(void *arg, const struct store_out *row)
 {
     struct sms *s = arg;
     struct store *st = s->core->store(s->ci);
-    if (store_out_begin(st, row->seq) != 0)
-        return 0; /* taken meanwhile */
+    for (struct sms_pending *q = s->pending; q; q = q->next)
+        if (q->seq == row->seq)
+            return 0; /* in flight already */
+    if (s->inflight >= s->max_inflight)
+        return 1; /* full: stop the walk */
     struct sms_pending *p = calloc(1, sizeof(*p));
     cJSON *extra = row->extra ? cJSON_Parse(row->extra) : NULL;
     const cJSON *from = cJSON_GetObjectItemCaseSensitive(extra, "from");
@@ -177,7 +192,7 @@ static int start_one(void *arg, const struct store_out *row)
         s->core->log(s->ci, 0, "cannot build the %s request: %s", s->prov->name, err);
         bounce(s, row->user, row->peer, row->stanza_id, TR_COND_INTERNAL_SERVER_ERROR,
                "The SMS gateway is misconfigured; the operator has been told.");
-        store_out_done(st, row->seq);
+        finish_dropped(s, row->seq);
         ok = 0;
     } else if (ok) {
         struct tr_http_out out = {
@@ -189,13 +204,6 @@ static int start_one(void *arg, const struct store_out *row)
             .body_len = hr.body_len,
             .timeout_ms = s->timeout_ms,
         };
-        /* Written before the request: a delivery report may arrive before
-         * the provider's answer to the send has been read.  Kept even
-         * without a receipt request: a failure report still becomes an
-         * error message for the user. */
-        char key[160];
-        snprintf(key, sizeof(key), "ref:%s", p->ref);
-        store_corr_put(st, s->name, key, p->user, p->peer, p->stanza_id, p->want_receipt);
         if (s->core->http_request(s->ci, &out, on_response, p) == 0) {
             p->next = s->pending;
             if (s->pending)
@@ -211,7 +219,7 @@ static int start_one(void *arg, const struct store_out *row)
                      (long long)row->seq);
         bounce(s, row->user, row->peer, row->stanza_id, TR_COND_INTERNAL_SERVER_ERROR,
                "The gateway lost track of this message; please send it again.");
-        store_out_done(st, row->seq);
+        finish_dropped(s, row->seq);
     }
     sms_http_req_clear(&hr);
     sms_buf_free(&status_url);
@@ -228,8 +236,10 @@ static void dispatch(evutil_socket_t fd, short what, void *arg)
     if (s->stopping)
         return;
     int room = s->max_inflight - s->inflight;
+    /* Rows in flight are still due in the store: ask for enough to skip them. */
     if (room > 0)
-        store_out_due(s->core->store(s->ci), s->name, (int64_t)time(NULL), room, start_one, s);
+        store_out_due(s->core->store(s->ci), s->name, (int64_t)time(NULL),
+                      s->max_inflight + s->inflight, start_one, s);
     schedule(s);
 }
 

@@ -138,8 +138,10 @@ int sms_send(void *state, const struct tr_msg *msg, struct tr_error *err)
     if (!extra_json)
         return refuse(err, TR_COND_RESOURCE_CONSTRAINT, "The gateway is out of memory.");
     int64_t seq = 0;
-    int rc = store_out_push(s->core->store(s->ci), s->name, msg->user, to, msg->id, msg->body,
-                            extra_json, &seq);
+    /* The row and its "ref:o<seq>" correlation in one commit: a delivery
+     * report can be matched even if it beats the provider's answer. */
+    int rc = store_out_push_corr(s->core->store(s->ci), s->name, msg->user, to, msg->id, msg->body,
+                                 extra_json, msg->want_receipt, "ref:o", &seq);
     free(extra_json);
     if (rc != 0)
         return refuse(err, TR_COND_INTERNAL_SERVER_ERROR,
