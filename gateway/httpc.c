@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "log.h"
@@ -23,6 +24,8 @@ struct xfer {
     int truncated;
     char retry_after[64];
     int has_retry_after;
+    char reset[64]; /* x-ratelimit-reset, the fallback (Telnyx) */
+    int has_reset;
     char errbuf[CURL_ERROR_SIZE];
     tr_http_cb cb;
     void *arg;
@@ -39,6 +42,8 @@ struct httpc {
     struct xfer *xfers;
     int pending;
 };
+
+static void reset_as_retry_after(struct xfer *x);
 
 static void check_done(struct httpc *h)
 {
@@ -60,6 +65,7 @@ static void check_done(struct httpc *h)
         if (x->next)
             x->next->prev = x->prev;
         h->pending--;
+        reset_as_retry_after(x);
         struct tr_http_result res = {
             .status = rc == CURLE_OK ? (int)status : 0,
             .error = rc == CURLE_OK ? NULL : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)),
@@ -159,25 +165,49 @@ static size_t write_fn(char *data, size_t size, size_t n, void *userp)
     return size * n;
 }
 
+/* Copies the value of header `name` (lowercase, with ':') if data is it. */
+static int header_value(const char *data, size_t len, const char *name, char *out, size_t outlen)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || strncasecmp(data, name, nlen) != 0)
+        return 0;
+    size_t vlen = len - nlen;
+    const char *v = data + nlen;
+    while (vlen && (*v == ' ' || *v == '\t'))
+        v++, vlen--;
+    while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+        vlen--;
+    if (vlen >= outlen)
+        vlen = outlen - 1;
+    memcpy(out, v, vlen);
+    out[vlen] = 0;
+    return 1;
+}
+
 static size_t header_fn(char *data, size_t size, size_t n, void *userp)
 {
     struct xfer *x = userp;
     size_t len = size * n;
-    static const char name[] = "retry-after:";
-    if (len > sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        size_t vlen = len - (sizeof(name) - 1);
-        const char *v = data + sizeof(name) - 1;
-        while (vlen && (*v == ' ' || *v == '\t'))
-            v++, vlen--;
-        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-            vlen--;
-        if (vlen >= sizeof(x->retry_after))
-            vlen = sizeof(x->retry_after) - 1;
-        memcpy(x->retry_after, v, vlen);
-        x->retry_after[vlen] = 0;
+    if (header_value(data, len, "retry-after:", x->retry_after, sizeof(x->retry_after)))
         x->has_retry_after = 1;
-    }
+    else if (header_value(data, len, "x-ratelimit-reset:", x->reset, sizeof(x->reset)))
+        x->has_reset = 1;
     return len;
+}
+
+/* Without Retry-After, x-ratelimit-reset stands in: seconds until the
+ * window resets, or (some APIs) the unix time it resets at. */
+static void reset_as_retry_after(struct xfer *x)
+{
+    if (x->has_retry_after || !x->has_reset)
+        return;
+    long long v = strtoll(x->reset, NULL, 10);
+    if (v > 1000000000LL)
+        v -= (long long)time(NULL);
+    if (v < 0)
+        v = 0;
+    snprintf(x->retry_after, sizeof(x->retry_after), "%lld", v);
+    x->has_retry_after = 1;
 }
 
 struct httpc *httpc_new(struct event_base *base)

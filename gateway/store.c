@@ -97,6 +97,7 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_IN_EACH] = "SELECT seq, xml, created FROM inbound WHERE instance = ?1 AND seq > ?2"
                    " ORDER BY seq LIMIT ?3",
     [SQ_IN_ACK] = "DELETE FROM inbound WHERE instance = ?1 AND seq <= ?2",
+    [SQ_IN_DEL] = "DELETE FROM inbound WHERE instance = ?1 AND seq = ?2",
     [SQ_IN_COUNT] = "SELECT count(*) FROM inbound WHERE instance = ?1",
     [SQ_IN_COUNT_ALL] = "SELECT count(*) FROM inbound",
 

@@ -65,6 +65,8 @@ int store_in_each(struct store *st, const char *instance, int64_t after_seq, int
                   store_in_cb cb, void *arg);
 /* Deletes the queued rows of instance with seq <= upto_seq. */
 int store_in_ack(struct store *st, const char *instance, int64_t upto_seq);
+/* Deletes one queued row of instance (FERRY_ENOTFOUND if absent). */
+int store_in_delete(struct store *st, const char *instance, int64_t seq);
 /* Number of queued rows of instance (instance NULL: all). */
 int store_in_count(struct store *st, const char *instance, int64_t *count);
 

@@ -104,3 +104,16 @@ int store_in_count(struct store *st, const char *instance, int64_t *count)
     store_rows_free(&r);
     return FERRY_OK;
 }
+
+int store_in_delete(struct store *st, const char *instance, int64_t seq)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!st || !instance)
+        return FERRY_EINVAL;
+    if ((rc = store_bind(st, SQ_IN_DEL, &s, "sI", instance, seq)) != 0 ||
+        (rc = store_run(st, s, "deleting an inbound message")) != 0)
+        return rc;
+    return sqlite3_changes(st->db) > 0 ? FERRY_OK : FERRY_ENOTFOUND;
+}

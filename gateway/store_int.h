@@ -33,6 +33,7 @@ enum store_sid {
     SQ_IN_PUSH,
     SQ_IN_EACH,
     SQ_IN_ACK,
+    SQ_IN_DEL,
     SQ_IN_COUNT,
     SQ_IN_COUNT_ALL,
     SQ_OUT_PUSH,

@@ -116,7 +116,8 @@ struct tr_http_result {
     const char *error; /* why it failed when status == 0 */
     const char *body;  /* NUL-terminated (capped at 1 MiB) */
     size_t body_len;
-    const char *retry_after; /* Retry-After header value or NULL */
+    const char *retry_after; /* Retry-After header value (or, without it, the seconds from
+                                x-ratelimit-reset), NULL when neither */
 };
 typedef void (*tr_http_cb)(void *arg, const struct tr_http_result *res);
 

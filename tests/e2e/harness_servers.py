@@ -153,11 +153,19 @@ class Prosody:
         wait_until(lambda: not port_open(self.c2s_port) and not port_open(self.component_port),
                    10, what="prosody ports to close")
 
-    def register(self, user, password=USER_PASSWORD):
-        subprocess.run([tool("prosodyctl"), "--config", self.config_path, "register", user,
-                        self.domain, password], check=True, env=self._env(),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
-        return "%s@%s" % (user, self.domain)
+    def register(self, user, password=USER_PASSWORD, attempts=3):
+        """prosodyctl register; retried, since under load the tool has been
+        seen to fail once while the server writes the same store."""
+        for attempt in range(attempts):
+            cp = subprocess.run([tool("prosodyctl"), "--config", self.config_path, "register",
+                                 user, self.domain, password], env=self._env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+            if cp.returncode == 0:
+                return "%s@%s" % (user, self.domain)
+            if attempt + 1 < attempts:
+                time.sleep(0.2 * (attempt + 1))  # a retry pause, not synchronisation
+        raise RuntimeError("prosodyctl register %s failed (%d): %s"
+                           % (user, cp.returncode, cp.stderr.decode("utf-8", "replace")[-500:]))
 
     def cleanup(self):
         if self.proc is not None:

@@ -213,7 +213,8 @@ class Telnyx(Adapter):
         return f.get("from"), f.get("to"), f.get("text")
 
     def throttle(self, retry_after):
-        self.fake.throttle_next(1, retry_after=retry_after)
+        # Only x-ratelimit-reset, no Retry-After: Ferry must honour it too.
+        self.fake.throttle_next(1, retry_after=None, reset=retry_after)
 
     def new_msg_id(self):
         return str(uuid.uuid4())
@@ -532,9 +533,37 @@ class _ProviderTests:
 class ProvidersTwilio(_ProviderTests, ft.FerryCase):
     adapter = "twilio"
 
+    def test_h_short_code_sender_is_delivered(self):
+        """A sender that is not a phone number (a short code sending a
+        one-time code) still reaches the user, from that contact."""
+        text = "Your code is %s" % uuid.uuid4().hex[:6]
+        status, _, body = self.fake.inbound(self.a.hook_url, "12345", self.a.number, text,
+                                            msg_id=self.a.new_msg_id())
+        self.assertEqual(status, 200, body)
+        m = self.c.wait_message("12345@" + self.a.domain, 15)
+        self.assertEqual(m["body"], text)
+
 
 class ProvidersVonage(_ProviderTests, ft.FerryCase):
     adapter = "vonage"
+
+    def test_h_long_inbound_is_joined_once(self):
+        """Vonage posts a long SMS as one webhook per part (concat-ref): the
+        parts, in any order and retried, arrive as one message, once."""
+        tag = uuid.uuid4().hex[:6]
+        text = ("%s: a long message from a phone, é and all, " % tag) * 8
+        status, _, body = self.fake.inbound(self.a.hook_url, PHONE, self.a.number, text,
+                                            shuffle=True)
+        self.assertTrue(200 <= status < 300, body)
+        m = self.wait_body(text)
+        self.assertEqual(m["type"], "chat")
+        # The provider retries every part (same ids): nothing new arrives.
+        parts = [r for r in self.fake.callbacks if "concat-ref" in str(r[1])]
+        for url, params, *_ in parts[-3:]:
+            self.fake._post(url, params)
+        self.barrier()
+        self.assertEqual(self.pending(lambda m: tag in (m["body"] or "")), [],
+                         "a part or a duplicate arrived on its own")
 
 
 class ProvidersTelnyx(_ProviderTests, ft.FerryCase):

@@ -4,6 +4,7 @@
  *   sms_send.c   a user's message: checks, limits, into the outbound queue
  *   sms_queue.c  the outbound queue: provider requests, retries, bounces
  *   sms_hook.c   webhooks: authenticity, inbound messages, delivery reports
+ *   sms_concat.c multipart inbound messages (Vonage concat) joined durably
  *
  * Providers (twilio.c, ...) are pure functions behind provider.h. */
 #ifndef FERRY_SMS_H
@@ -74,6 +75,11 @@ int sms_gateway_translate(void *state, const char *user, const char *prompt, cha
 void sms_queue_start(struct sms *s);
 void sms_queue_kick(struct sms *s);
 void sms_queue_free(struct sms *s);
+
+/* sms_concat.c: a part of a multipart inbound message (stored; the joined
+ * message is delivered when the last part is in).  0 or a ferry_err. */
+int sms_concat_part(struct sms *s, const struct sms_event *ev, const char *from,
+                    const struct sms_number *nb);
 
 /* sms_hook.c */
 void sms_webhook(void *state, const struct tr_webhook_req *req, struct tr_webhook_resp *resp);

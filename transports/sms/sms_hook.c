@@ -83,23 +83,39 @@ static int keep_unowned(struct sms *s, const struct sms_event *ev, const char *f
     return rc == FERRY_EEXIST ? 0 : rc;
 }
 
+/* A sender that is not a phone number (short code "12345", alphanumeric
+ * "MyBank") is kept as written: the user still gets the message (one-time
+ * codes come this way), from a contact that cannot be answered by SMS. */
+static int sender_as_given(const char *raw, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = raw; *p && n + 1 < len; p++)
+        if ((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+            *p == '+' || *p == '-' || *p == '.' || *p == '_')
+            out[n++] = *p;
+    out[n] = 0;
+    return n > 0 ? 0 : -1;
+}
+
 static int inbound(struct sms *s, const struct sms_event *ev)
 {
-    char from[20], to[20], m[24];
-    if (!ev->from || !ev->to ||
-        e164_from_provider(ev->from, s->default_cc, from, sizeof(from)) != 0 ||
-        e164_from_provider(ev->to, s->default_cc, to, sizeof(to)) != 0) {
-        s->core->log(s->ci, 1, "inbound message with unusable numbers ignored");
+    char from[40], to[20], m[24];
+    if (!ev->to || e164_from_provider(ev->to, s->default_cc, to, sizeof(to)) != 0) {
+        s->core->log(s->ci, 1, "inbound message to an unusable number ignored");
+        return 0;
+    }
+    if (!ev->from || (e164_from_provider(ev->from, s->default_cc, from, sizeof(from)) != 0 &&
+                      sender_as_given(ev->from, from, sizeof(from)) != 0)) {
+        s->core->log(s->ci, 1, "inbound message without a usable sender ignored");
         return 0;
     }
     struct sms_number *nb = sms_number_find(s, to);
     if (!nb || !nb->owner)
         return keep_unowned(s, ev, from, to);
-    /* Parts of a long message the provider did not join (Vonage): each
-     * part goes out on its own, marked, rather than waiting in memory. */
-    struct sms_buf body = {0};
+    /* Parts of a long message the provider did not join (Vonage). */
     if (ev->concat_total > 1)
-        sms_buf_addf(&body, "[%d/%d] ", ev->concat_part, ev->concat_total);
+        return sms_concat_part(s, ev, from, nb);
+    struct sms_buf body = {0};
     sms_buf_add(&body, ev->text ? ev->text : "", ev->text ? ev->text_len : 0);
     for (size_t i = 0; i < ev->n_media; i++) {
         if (body.len)
