@@ -180,7 +180,9 @@ static int start_one(void *arg, const struct store_out *row)
     struct sms_send_req req = {
         .from = ok ? from->valuestring : NULL,
         .to = row->peer,
-        .text = row->body,
+        /* Clients put a shared file's URL in the body too: send the media
+         * alone rather than the URL as text beside it. */
+        .text = media_list[0] && strcmp(row->body, media_list[0]) == 0 ? "" : row->body,
         .media = media_list,
         .n_media = media_list[0] ? 1 : 0,
         .unicode = cJSON_IsTrue(uni),
