@@ -1,7 +1,10 @@
 """SMS behaviour beyond sending: per-user rate limits, the access list,
 MMS through XEP-0066 both ways, messages to numbers nobody owns (kept)."""
 
+import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 
 import ferrytest as ft
@@ -13,7 +16,8 @@ FREE = "+15551230009"
 PHONE = "+15557654321"
 
 
-def transport(fake, http_port, extra=""):
+def transport(fake, http_port, extra="", token=None):
+    token = token if token is not None else 'auth_token = "%s";' % fake.auth_token
     return """,
     {
         driver = "sms";
@@ -22,13 +26,12 @@ def transport(fake, http_port, extra=""):
         provider = "twilio";
         api_url = "%s";
         account_sid = "%s";
-        auth_token = "%s";
+        %s
         public_url = "http://127.0.0.1:%d";
         numbers = [ "%s=alice@localhost", "%s" ];
         receipts = false;
 %s
-    }""" % (SMS, fake.base_url, fake.account_sid, fake.auth_token, http_port, NUMBER, FREE,
-            extra)
+    }""" % (SMS, fake.base_url, fake.account_sid, token, http_port, NUMBER, FREE, extra)
 
 
 def error_of(m):
@@ -49,9 +52,10 @@ class SmsPolicy(ft.FerryCase):
         self.http_port = ft.free_port()
         self.server = self.start_server(extra_components=[SMS])
 
-    def ferry(self, extra="", **kw):
+    def ferry(self, extra="", token=None, **kw):
         f = self.start_ferry(self.server, http_port=self.http_port, wait_online=False,
-                             more_transports=transport(self.fake, self.http_port, extra), **kw)
+                             more_transports=transport(self.fake, self.http_port, extra, token),
+                             **kw)
         f.wait_log(r"\[tw\] xmpp: online", 15)
         return f
 
@@ -111,3 +115,27 @@ class SmsPolicy(ft.FerryCase):
         self.assertEqual(len(rows), 1)
         self.assertIn("anyone there?", rows[0][0])
         self.assertIn(FREE, rows[0][0])
+
+    def test_credentials_from_a_file(self):
+        d = tempfile.mkdtemp(prefix="ferry-secret-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "twilio-token")
+        with open(path, "w") as f:
+            f.write(self.fake.auth_token + "\n")
+        self.ferry(token='auth_token_file = "%s";' % path)
+        c = self.client(self.server, "alice")
+        c.send_message(PHONE + "@" + SMS, "token from a file")
+        self.assertEqual(self.fake.wait_sent(1, 10)[0].fields["Body"], "token from a file")
+
+    def test_both_secret_forms_is_a_config_error(self):
+        d = tempfile.mkdtemp(prefix="ferry-secret-")
+        self.addCleanup(shutil.rmtree, d, True)
+        conf = os.path.join(d, "ferry.conf")
+        with open(conf, "w") as f:
+            f.write(ft.ferry_config_text(
+                self.server, more_transports=transport(
+                    self.fake, self.http_port,
+                    token='auth_token = "x";\n        auth_token_file = "/etc/nothing";')))
+        cp = ft.run_ferry(["-n", "-c", conf])
+        self.assertNotEqual(cp.returncode, 0)
+        self.assertIn("auth_token_file: set auth_token or auth_token_file, not both", cp.stderr)

@@ -50,8 +50,30 @@ static const struct cfg_key sms_keys[] = {
     {"callback_user", CFG_STRING, 0, 1, 256, NULL, "bandwidth"},
     {"callback_password", CFG_STRING, 0, 1, 512, NULL, "bandwidth"},
     {"smsc", CFG_STRING, 0, 1, 64, NULL, "kannel: smsc-id to route through"},
+    /* KEY_file: read KEY from the first line of that file instead */
+    {"auth_token_file", CFG_STRING, 0, 1, 4096, NULL, "file holding auth_token"},
+    {"api_key_file", CFG_STRING, 0, 1, 4096, NULL, "file holding api_key"},
+    {"api_secret_file", CFG_STRING, 0, 1, 4096, NULL, "file holding api_secret"},
+    {"signature_secret_file", CFG_STRING, 0, 1, 4096, NULL, "file holding signature_secret"},
+    {"password_file", CFG_STRING, 0, 1, 4096, NULL, "file holding password"},
+    {"callback_password_file", CFG_STRING, 0, 1, 4096, NULL, "file holding callback_password"},
+    {"webhook_token_file", CFG_STRING, 0, 1, 4096, NULL, "file holding webhook_token"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
+
+/* "KEY_file" for KEY into buf. */
+static const char *file_key(const char *key, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s_file", key);
+    return buf;
+}
+
+/* KEY is given, directly or as KEY_file. */
+static int has_key(const struct core_api *core, struct core_instance *ci, const char *key)
+{
+    char fk[64];
+    return core->cfg_str(ci, key) || core->cfg_str(ci, file_key(key, fk, sizeof(fk)));
+}
 
 static const struct tr_reg_field sms_fields[] = {
     {"number", "Phone number", 1, 0},
@@ -102,7 +124,7 @@ static int sms_config_check(const struct core_api *core, struct core_instance *c
         return -1;
     }
     for (size_t i = 0; p->required_keys && p->required_keys[i]; i++)
-        if (!core->cfg_str(ci, p->required_keys[i])) {
+        if (!has_key(core, ci, p->required_keys[i])) {
             snprintf(err, errlen, "%s: required for provider %s", p->required_keys[i], p->name);
             return -1;
         }
@@ -113,7 +135,20 @@ static int sms_config_check(const struct core_api *core, struct core_instance *c
     for (; k->name; k++) {
         if (!core->cfg_str(ci, k->name))
             continue;
-        if (!listed(p->required_keys, k->name) && !listed(p->optional_keys, k->name)) {
+        char base[64];
+        snprintf(base, sizeof(base), "%s", k->name);
+        size_t bl = strlen(base);
+        int is_file = bl > 5 && strcmp(base + bl - 5, "_file") == 0;
+        if (is_file) {
+            base[bl - 5] = 0;
+            if (core->cfg_str(ci, base)) {
+                snprintf(err, errlen, "%s: set %s or %s, not both", k->name, base, k->name);
+                return -1;
+            }
+            if (strcmp(base, "webhook_token") == 0)
+                continue; /* a common key */
+        }
+        if (!listed(p->required_keys, base) && !listed(p->optional_keys, base)) {
             snprintf(err, errlen, "%s: not a setting of provider %s", k->name, p->name);
             return -1;
         }
@@ -144,7 +179,7 @@ static int sms_config_check(const struct core_api *core, struct core_instance *c
         snprintf(err, errlen, "default_country: a calling code like \"1\" or \"44\"");
         return -1;
     }
-    if (strcmp(p->name, "kannel") == 0 && !core->cfg_str(ci, "webhook_token")) {
+    if (strcmp(p->name, "kannel") == 0 && !has_key(core, ci, "webhook_token")) {
         snprintf(err, errlen,
                  "webhook_token: required for kannel (Kannel does not sign "
                  "its requests)");
@@ -198,17 +233,30 @@ static int load_secrets(struct sms *s, char *err, size_t errlen)
 {
     for (const struct cfg_key *k = sms_keys; k->name; k++) {
         const char *v = k->type == CFG_STRING ? s->core->cfg_str(s->ci, k->name) : NULL;
-        if (!v || (strncmp(v, "env:", 4) && strncmp(v, "file:", 5)))
+        size_t nl = strlen(k->name);
+        const char *key = k->name;
+        char base[64], path[4200];
+        if (v && nl > 5 && strcmp(k->name + nl - 5, "_file") == 0) {
+            /* KEY_file = "/path": the value of KEY */
+            snprintf(base, sizeof(base), "%.*s", (int)(nl - 5), k->name);
+            snprintf(path, sizeof(path), "file:%s", v);
+            key = NULL;
+            for (const struct cfg_key *b = sms_keys; b->name && !key; b++)
+                if (strcmp(b->name, base) == 0)
+                    key = b->name; /* a static string for secrets[].key */
+            v = path;
+        }
+        if (!v || !key || (strncmp(v, "env:", 4) && strncmp(v, "file:", 5)))
             continue;
         err[0] = 0;
-        char *r = resolve(k->name, v, err, errlen);
+        char *r = resolve(key, v, err, errlen);
         if (!r)
             return -1;
         if (s->n_secrets == sizeof(s->secrets) / sizeof(s->secrets[0])) {
             free(r);
             return -1;
         }
-        s->secrets[s->n_secrets++] = (struct sms_secret){k->name, r};
+        s->secrets[s->n_secrets++] = (struct sms_secret){key, r};
     }
     return 0;
 }
