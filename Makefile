@@ -37,7 +37,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-            -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(OPT) $(SANFLAGS) \
+            -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+            $(OPT) $(SANFLAGS) \
             -I. -Igateway -Itransports $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm
@@ -58,7 +59,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-FUZZ_LIBSRC := gateway/utf8.c gateway/jid.c gateway/err.c gateway/log.c
+FUZZ_LIBSRC := gateway/utf8.c gateway/jid.c gateway/err.c gateway/log.c \
+               transports/irc/irc_line.c transports/irc/irc_split.c \
+               transports/irc/irc_text.c transports/irc/irc_addr.c
 
 .PHONY: fuzz all test test-fast test-unit test-e2e run bench format format-check install clean deps
 all: $(BIN) $(UNIT_BIN)

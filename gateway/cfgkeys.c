@@ -85,6 +85,8 @@ static const char *type_name(enum cfg_type t)
         return "true or false";
     case CFG_STRLIST:
         return "a list of strings, e.g. [ \"a\", \"b\" ]";
+    case CFG_GROUPLIST:
+        return "a list of groups, e.g. ( { key = value; }, { ... } )";
     }
     return "?";
 }
@@ -105,6 +107,7 @@ static int set_default(struct cfg_value *v)
         v->num = strcmp(k->def, "true") == 0;
         return 0;
     case CFG_STRLIST:
+    case CFG_GROUPLIST:
         return 0; /* defaults for lists are empty */
     }
     return 0;
@@ -178,6 +181,29 @@ static int take_value(const config_setting_t *s, const char *file, const char *w
         v->list_len = (size_t)n;
         break;
     }
+    case CFG_GROUPLIST: {
+        if (t != CONFIG_TYPE_LIST)
+            return fail(err, errlen, file, line, where, k->name, "must be %s", type_name(k->type));
+        int n = config_setting_length(s);
+        struct cfg_values *groups = calloc((size_t)n + 1, sizeof(*groups));
+        if (!groups)
+            return FERRY_ENOMEM;
+        for (int i = 0; i < n; i++) {
+            char sub_where[160];
+            snprintf(sub_where, sizeof(sub_where), "%s.%s[%d]", where, k->name, i);
+            int rc = cfgv_parse(config_setting_get_elem(s, (unsigned)i), file, sub_where, k->sub,
+                                NULL, &groups[i], err, errlen);
+            if (rc) {
+                for (int j = 0; j < i; j++)
+                    cfgv_clear(&groups[j]);
+                free(groups);
+                return rc;
+            }
+        }
+        v->groups = groups;
+        v->n_groups = (size_t)n;
+        break;
+    }
     }
     v->set = 1;
     v->line = line;
@@ -244,6 +270,9 @@ void cfgv_clear(struct cfg_values *vals)
         for (size_t j = 0; j < vals->v[i].list_len; j++)
             free(vals->v[i].list[j]);
         free(vals->v[i].list);
+        for (size_t j = 0; j < vals->v[i].n_groups; j++)
+            cfgv_clear(&vals->v[i].groups[j]);
+        free(vals->v[i].groups);
     }
     free(vals->v);
     vals->v = NULL;
@@ -273,6 +302,21 @@ int cfgv_copy(const struct cfg_values *src, struct cfg_values *dst)
             d->list_len = s->list_len;
             for (size_t j = 0; j < s->list_len; j++)
                 d->list[j] = strdup(s->list[j]);
+        }
+        d->groups = NULL;
+        d->n_groups = 0;
+        if (s->groups) {
+            d->groups = calloc(s->n_groups + 1, sizeof(*d->groups));
+            if (!d->groups) {
+                cfgv_clear(dst);
+                return FERRY_ENOMEM;
+            }
+            d->n_groups = s->n_groups;
+            for (size_t j = 0; j < s->n_groups; j++)
+                if (cfgv_copy(&s->groups[j], &d->groups[j]) != 0) {
+                    cfgv_clear(dst);
+                    return FERRY_ENOMEM;
+                }
         }
     }
     return 0;

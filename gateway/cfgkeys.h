@@ -12,6 +12,8 @@
 
 #include "transport.h"
 
+struct cfg_values;
+
 struct cfg_value {
     const struct cfg_key *key;
     int set;       /* given in the file (otherwise the default, if any) */
@@ -20,6 +22,8 @@ struct cfg_value {
     char *str;     /* CFG_STRING; NULL when unset without default */
     char **list;   /* CFG_STRLIST */
     size_t list_len;
+    struct cfg_values *groups; /* CFG_GROUPLIST: one set of values per group */
+    size_t n_groups;
 };
 
 struct cfg_values {

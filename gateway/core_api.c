@@ -60,6 +60,48 @@ static const char *api_cfg_list_item(struct core_instance *ci, const char *key, 
     return v && i < v->list_len ? v->list[i] : NULL;
 }
 
+static const struct cfg_values *group_of(struct core_instance *ci, const char *key, size_t i)
+{
+    const struct cfg_value *v = cfgv_get(&IN(ci)->vals, key);
+    return v && i < v->n_groups ? &v->groups[i] : NULL;
+}
+
+static size_t api_cfg_groups(struct core_instance *ci, const char *key)
+{
+    const struct cfg_value *v = cfgv_get(&IN(ci)->vals, key);
+    return v ? v->n_groups : 0;
+}
+
+static const char *api_cfg_group_str(struct core_instance *ci, const char *key, size_t i,
+                                     const char *sub)
+{
+    const struct cfg_values *g = group_of(ci, key, i);
+    return g ? cfgv_str(g, sub) : NULL;
+}
+
+static long long api_cfg_group_int(struct core_instance *ci, const char *key, size_t i,
+                                   const char *sub)
+{
+    const struct cfg_values *g = group_of(ci, key, i);
+    return g ? cfgv_int(g, sub) : 0;
+}
+
+static size_t api_cfg_group_list_len(struct core_instance *ci, const char *key, size_t i,
+                                     const char *sub)
+{
+    const struct cfg_values *g = group_of(ci, key, i);
+    const struct cfg_value *v = g ? cfgv_get(g, sub) : NULL;
+    return v ? v->list_len : 0;
+}
+
+static const char *api_cfg_group_list_item(struct core_instance *ci, const char *key, size_t i,
+                                           const char *sub, size_t j)
+{
+    const struct cfg_values *g = group_of(ci, key, i);
+    const struct cfg_value *v = g ? cfgv_get(g, sub) : NULL;
+    return v && j < v->list_len ? v->list[j] : NULL;
+}
+
 static int api_deliver(struct core_instance *ci, const struct tr_inbound *msg)
 {
     return router_deliver(IN(ci), msg);
@@ -130,6 +172,95 @@ static struct store *api_store(struct core_instance *ci)
     return IN(ci)->f->store;
 }
 
+static const char *const role_names[] = {"none", "visitor", "participant", "moderator"};
+static const char *const aff_names[] = {"none", "member", "admin", "owner", "outcast"};
+
+static int api_presence(struct core_instance *ci, const struct tr_presence_out *p)
+{
+    struct instance *in = IN(ci);
+    xmpp_ctx_t *ctx = xlink_ctx_xmpp(in->f->xc);
+    char *esc = NULL;
+    if (!p->user || (p->from_local && jid_escape_local(p->from_local, &esc) != 0))
+        return FERRY_EINVAL;
+    char *from = jid_join(esc, in->domain, p->from_resource);
+    free(esc);
+    xmpp_stanza_t *pr = xmpp_presence_new(ctx);
+    if (!from || !pr) {
+        free(from);
+        xmpp_stanza_release(pr);
+        return FERRY_ENOMEM;
+    }
+    stz_set_attr(pr, "from", from);
+    stz_set_attr(pr, "to", p->user);
+    free(from);
+    if (p->error) {
+        xmpp_stanza_t *x = stz_elem(ctx, "x", "http://jabber.org/protocol/muc");
+        if (x) {
+            xmpp_stanza_add_child(pr, x);
+            xmpp_stanza_release(x);
+        }
+        xmpp_stanza_t *e = stz_error_reply(ctx, pr, p->err.cond, p->err.text);
+        xmpp_stanza_release(pr);
+        if (!e)
+            return FERRY_ENOMEM;
+        /* stz_error_reply swapped from/to: swap back. */
+        const char *to = xmpp_stanza_get_from(e), *fr = xmpp_stanza_get_to(e);
+        char *t = to ? strdup(to) : NULL, *f = fr ? strdup(fr) : NULL;
+        stz_set_attr(e, "to", t);
+        stz_set_attr(e, "from", f);
+        free(t);
+        free(f);
+        router_reply(in, e);
+        xmpp_stanza_release(e);
+        return 0;
+    }
+    if (!p->available)
+        xmpp_stanza_set_type(pr, "unavailable");
+    if (p->status)
+        stz_add_text_child(ctx, pr, "status", p->status, (size_t)-1);
+    if (p->muc) {
+        xmpp_stanza_t *x = stz_elem(ctx, "x", "http://jabber.org/protocol/muc#user");
+        xmpp_stanza_t *item = stz_elem(ctx, "item", NULL);
+        if (!x || !item) {
+            xmpp_stanza_release(x);
+            xmpp_stanza_release(item);
+            xmpp_stanza_release(pr);
+            return FERRY_ENOMEM;
+        }
+        xmpp_stanza_set_attribute(
+            item, "affiliation",
+            aff_names[(unsigned)p->affiliation <= TR_AFF_OUTCAST ? p->affiliation : 0]);
+        xmpp_stanza_set_attribute(item, "role",
+                                  role_names[(unsigned)p->role <= TR_ROLE_MODERATOR ? p->role : 0]);
+        if (p->new_nick)
+            stz_set_attr(item, "nick", p->new_nick);
+        if (p->real_jid)
+            stz_set_attr(item, "jid", p->real_jid);
+        xmpp_stanza_add_child(x, item);
+        xmpp_stanza_release(item);
+        for (size_t i = 0; i < p->n_codes && i < 6; i++) {
+            xmpp_stanza_t *st = stz_elem(ctx, "status", NULL);
+            if (!st)
+                break;
+            char code[16];
+            snprintf(code, sizeof(code), "%d", p->codes[i]);
+            xmpp_stanza_set_attribute(st, "code", code);
+            xmpp_stanza_add_child(x, st);
+            xmpp_stanza_release(st);
+        }
+        xmpp_stanza_add_child(pr, x);
+        xmpp_stanza_release(x);
+    }
+    router_reply(in, pr);
+    xmpp_stanza_release(pr);
+    return 0;
+}
+
+static struct evdns_base *api_dns(struct core_instance *ci)
+{
+    return xlink_ctx_dns(IN(ci)->f->xc);
+}
+
 static int api_reg_get(struct core_instance *ci, const char *user, char **fields)
 {
     struct instance *in = IN(ci);
@@ -175,11 +306,18 @@ const struct core_api core_api = {
     .cfg_bool = api_cfg_bool,
     .cfg_list_len = api_cfg_list_len,
     .cfg_list_item = api_cfg_list_item,
+    .cfg_groups = api_cfg_groups,
+    .cfg_group_str = api_cfg_group_str,
+    .cfg_group_int = api_cfg_group_int,
+    .cfg_group_list_len = api_cfg_group_list_len,
+    .cfg_group_list_item = api_cfg_group_list_item,
     .deliver = api_deliver,
     .bounce = api_bounce,
     .receipt = api_receipt,
     .http_request = api_http_request,
     .store = api_store,
+    .presence = api_presence,
+    .dns = api_dns,
     .reg_get = api_reg_get,
     .set_state = api_set_state,
     .log = api_log,

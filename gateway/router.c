@@ -231,7 +231,7 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
 
 int router_deliver(struct instance *in, const struct tr_inbound *msg)
 {
-    if (!msg || !msg->user || (!msg->body && !msg->oob_url))
+    if (!msg || !msg->user || (!msg->body && !msg->oob_url && !msg->subject))
         return FERRY_EINVAL;
     char *from = NULL;
     if (msg->from_local) {
@@ -253,10 +253,12 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
     static const char *const types[] = {"chat", "groupchat", "normal"};
     xmpp_stanza_t *st =
         stz_message(router_xctx(in), types[msg->type], from, msg->user, msg->id ? msg->id : idbuf,
-                    msg->body ? msg->body : "", msg->body ? msg->body_len : 0);
+                    msg->body, msg->body ? msg->body_len : 0);
     free(from);
     if (!st)
         return FERRY_ENOMEM;
+    if (msg->subject)
+        stz_add_text_child(router_xctx(in), st, "subject", msg->subject, (size_t)-1);
     if (msg->oob_url) {
         xmpp_stanza_t *x = stz_elem(router_xctx(in), "x", "jabber:x:oob");
         if (x) {

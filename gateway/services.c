@@ -242,9 +242,42 @@ static void present_del(struct instance *in, const char *jid)
         }
 }
 
+/* Availability to a transport JID goes to the transport when it handles
+ * presence (IRC rooms); returns 1 when it did. */
+static int presence_to_transport(struct instance *in, xmpp_stanza_t *st, const struct jid *to,
+                                 const char *type)
+{
+    if (!to->local || !in->ops->presence || (type && strcmp(type, "unavailable") != 0))
+        return 0;
+    char *local = NULL;
+    if (jid_unescape_local(to->local, &local) != 0)
+        return 0;
+    xmpp_stanza_t *muc = xmpp_stanza_get_child_by_ns(st, "http://jabber.org/protocol/muc");
+    char *password = muc ? stz_child_text(muc, "password") : NULL;
+    char *status = stz_child_text(st, "status");
+    struct tr_presence_in p = {
+        .user = xmpp_stanza_get_from(st),
+        .to_local = local,
+        .to_resource = to->resource,
+        .available = type == NULL,
+        .muc = muc != NULL,
+        .password = password,
+        .status = status,
+    };
+    transport_presence(in, &p);
+    if (password)
+        xmpp_free(router_xctx(in), password);
+    if (status)
+        xmpp_free(router_xctx(in), status);
+    free(local);
+    return 1;
+}
+
 void services_handle_presence(struct instance *in, xmpp_stanza_t *st, const struct jid *to)
 {
     const char *type = xmpp_stanza_get_type(st), *from = xmpp_stanza_get_from(st);
+    if (presence_to_transport(in, st, to, type))
+        return;
     const char *me = xmpp_stanza_get_to(st);
     char *bare_me = jid_join(to->local, to->domain, NULL);
     if (!bare_me)

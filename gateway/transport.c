@@ -9,11 +9,12 @@
 #include "err.h"
 #include "ferry.h"
 
-extern const struct transport_ops loopback_transport, sms_transport;
+extern const struct transport_ops loopback_transport, sms_transport, irc_transport;
 
 static const struct transport_ops *const drivers[] = {
     &loopback_transport,
     &sms_transport,
+    &irc_transport,
     NULL,
 };
 
@@ -123,4 +124,10 @@ int transport_reg_options(struct instance *in, const char *user, const char *var
     *opts = NULL;
     *n = 0;
     return in->ops->reg_options ? in->ops->reg_options(in->state, user, var, opts, n) : 0;
+}
+
+void transport_presence(struct instance *in, const struct tr_presence_in *p)
+{
+    if (in->ops->presence && in->state)
+        in->ops->presence(in->state, p);
 }

@@ -25,6 +25,7 @@ void transport_reg_changed(struct instance *in, const char *user, int removed);
 int transport_gateway_translate(struct instance *in, const char *user, const char *prompt,
                                 char **local, struct tr_error *err);
 void transport_link_state(struct instance *in, int online);
+void transport_presence(struct instance *in, const struct tr_presence_in *p);
 unsigned transport_caps(struct instance *in);
 /* Options for a registration field; see transport_ops.reg_options. */
 int transport_reg_options(struct instance *in, const char *user, const char *var, char ***opts,

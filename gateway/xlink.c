@@ -107,6 +107,11 @@ xmpp_ctx_t *xlink_ctx_xmpp(struct xlink_ctx *xc)
     return xc->ctx;
 }
 
+struct evdns_base *xlink_ctx_dns(struct xlink_ctx *xc)
+{
+    return xc->dns;
+}
+
 void xlink_rearm(struct xlink *l)
 {
     int connecting = xmpp_conn_is_connecting(l->conn);

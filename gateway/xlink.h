@@ -36,6 +36,8 @@ struct xlink_cbs {
 struct xlink_ctx *xlink_ctx_new(struct event_base *base);
 void xlink_ctx_free(struct xlink_ctx *xc); /* links must be freed first */
 xmpp_ctx_t *xlink_ctx_xmpp(struct xlink_ctx *xc);
+/* The asynchronous resolver the links use (shared with transports). */
+struct evdns_base *xlink_ctx_dns(struct xlink_ctx *xc);
 /* Call after every event_base_loop(EVLOOP_ONCE): runs libstrophe's two
  * passes, queues the write sentinel, re-arms each link's events. */
 void xlink_ctx_pump(struct xlink_ctx *xc);

@@ -17,7 +17,10 @@ BUILD_PKGS=(build-essential pkg-config libstrophe-dev libevent-dev libcurl4-open
     libclang-rt-14-dev)
 # kannel: bearerbox + smsbox; kannel-extras: the fake SMSC client
 # (/usr/lib/kannel/test/fakesmsc) of the SMS e2e tests.
-TEST_PKGS=(prosody lua-unbound ejabberd python3-slixmpp curl sqlite3 kannel kannel-extras)
+# ngircd: the IRC server of the IRC e2e tests; openssl: the CLI that makes
+# their throwaway test CA and certificates (tests/e2e/harness_irc.py).
+TEST_PKGS=(prosody lua-unbound ejabberd python3-slixmpp curl sqlite3 kannel kannel-extras
+    ngircd openssl)
 # ca-certificates: libcurl (SMS providers' HTTPS APIs) and IRC over TLS
 # verify peers against it; libcurl4 only recommends it.
 RUNTIME_PKGS=(libstrophe0 libevent-2.1-7 libevent-openssl-2.1-7 libcurl4 libcjson1 libconfig9

@@ -102,8 +102,10 @@ if [[ $run_e2e -eq 1 ]]; then
         echo "tests/run.sh: $build_dir/ferry not built" >&2
         failed=$((failed + 1))
     else
-        # Kept for post-mortems (the build dir is not versioned).
-        export FERRY_E2E_LOGDIR="$build_dir/e2e-logs"
+        # Kept for post-mortems (the build dir is not versioned).  One
+        # directory per run: concurrent runs must not delete each other's
+        # live work directories.
+        export FERRY_E2E_LOGDIR="$build_dir/e2e-logs/run-$$"
         rm -rf "$FERRY_E2E_LOGDIR"
         counts="$tmp/e2e.counts"
         rc=0

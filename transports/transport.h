@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct evdns_base;
 struct core_instance; /* the core's handle for one transport instance */
 
 /* ---- Configuration keys ------------------------------------------------
@@ -24,7 +25,7 @@ struct core_instance; /* the core's handle for one transport instance */
  * (driver, domain, name, secret, secret_file, description).  The core
  * validates types, ranges, required keys and unknown keys, and reports
  * errors with file and line. */
-enum cfg_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_STRLIST };
+enum cfg_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_STRLIST, CFG_GROUPLIST };
 
 struct cfg_key {
     const char *name;
@@ -33,6 +34,7 @@ struct cfg_key {
     long long min, max; /* CFG_INT: inclusive range; CFG_STRING: length range (max 0: none) */
     const char *def;    /* default as text ("10", "true", "abc"); NULL: none */
     const char *help;   /* one line, for documentation */
+    const struct cfg_key *sub; /* CFG_GROUPLIST: the keys of each group */
 };
 
 /* ---- Stanza error conditions a transport may report --------------------
@@ -77,6 +79,44 @@ struct tr_msg {
     int want_receipt; /* XEP-0184 request present */
 };
 
+/* Presence from an XMPP user to a transport JID (joins and leaves of
+ * rooms, a user going offline).  Subscriptions and probes are the core's. */
+struct tr_presence_in {
+    const char *user;        /* full JID */
+    const char *to_local;    /* unescaped local part ("#chan%server", "nick%server") */
+    const char *to_resource; /* the nick for a room join, or NULL */
+    int available;           /* 1 available, 0 unavailable */
+    int muc;                 /* carries <x xmlns='http://jabber.org/protocol/muc'/> (a join) */
+    const char *password;    /* MUC password (channel key), or NULL */
+    const char *status;      /* presence status text, or NULL */
+};
+
+/* Presence from a transport JID to an XMPP user (room occupants, errors). */
+enum tr_role { TR_ROLE_NONE = 0, TR_ROLE_VISITOR, TR_ROLE_PARTICIPANT, TR_ROLE_MODERATOR };
+enum tr_affiliation {
+    TR_AFF_NONE = 0,
+    TR_AFF_MEMBER,
+    TR_AFF_ADMIN,
+    TR_AFF_OWNER,
+    TR_AFF_OUTCAST,
+};
+struct tr_presence_out {
+    const char *user;          /* full JID it goes to */
+    const char *from_local;    /* raw local part (the core escapes it) */
+    const char *from_resource; /* occupant nick, or NULL */
+    int available;
+    const char *status; /* status text (e.g. a quit or kick reason), or NULL */
+    int muc;            /* add <x xmlns='http://jabber.org/protocol/muc#user'> */
+    enum tr_role role;
+    enum tr_affiliation affiliation;
+    const char *new_nick; /* status 303: the occupant's new nick */
+    const char *real_jid; /* item jid=, or NULL */
+    int codes[6];         /* MUC status codes (110 self, 303 nick change, 307 kicked...) */
+    size_t n_codes;
+    int error; /* a type='error' presence (a failed join) with err */
+    struct tr_error err;
+};
+
 /* A message from the foreign network to an XMPP user. */
 struct tr_inbound {
     const char *user;          /* local user's bare or full JID */
@@ -88,6 +128,7 @@ struct tr_inbound {
     const char *oob_url; /* may be NULL */
     enum tr_msg_type type;
     const char *dedupe_key; /* provider message id etc., may be NULL */
+    const char *subject;    /* a room subject (groupchat), or NULL */
 };
 
 /* XEP-0077 registration fields a transport asks for. */
@@ -157,6 +198,17 @@ struct core_api {
     /* CFG_STRLIST: number of items, and item i. */
     size_t (*cfg_list_len)(struct core_instance *ci, const char *key);
     const char *(*cfg_list_item)(struct core_instance *ci, const char *key, size_t i);
+    /* CFG_GROUPLIST: number of groups, and key `sub` of group i (NULL/0
+     * when unset and without default). */
+    size_t (*cfg_groups)(struct core_instance *ci, const char *key);
+    const char *(*cfg_group_str)(struct core_instance *ci, const char *key, size_t i,
+                                 const char *sub);
+    long long (*cfg_group_int)(struct core_instance *ci, const char *key, size_t i,
+                               const char *sub);
+    size_t (*cfg_group_list_len)(struct core_instance *ci, const char *key, size_t i,
+                                 const char *sub);
+    const char *(*cfg_group_list_item)(struct core_instance *ci, const char *key, size_t i,
+                                       const char *sub, size_t j);
 
     /* Hands a message up to the user.  The core stores it durably before
      * returning 0; it is then delivered (in order, surviving link outages
@@ -183,6 +235,13 @@ struct core_api {
     /* The store (gateway/store.h), for the transport's own queues and
      * correlation rows, always under instance_name(ci). */
     struct store *(*store)(struct core_instance *ci);
+
+    /* Sends a presence to a user now (not queued: presence is state, and a
+     * client re-joins after a link outage).  0 or a negative ferry_err. */
+    int (*presence)(struct core_instance *ci, const struct tr_presence_out *p);
+
+    /* The loop's asynchronous DNS resolver (struct evdns_base *). */
+    struct evdns_base *(*dns)(struct core_instance *ci);
 
     /* Registration data the core stores for (instance, user bare JID):
      * returns a malloc'd JSON object text in *fields, or FERRY_ENOTFOUND. */
@@ -258,6 +317,11 @@ struct transport_ops {
     const char *gateway_prompt;
     int (*gateway_translate)(void *state, const char *user, const char *prompt, char **local,
                              struct tr_error *err);
+
+    /* Optional.  Presence from a user to a transport JID (room joins and
+     * leaves, going offline).  Without it the core answers such presence
+     * itself (contacts show as available). */
+    void (*presence)(void *state, const struct tr_presence_in *p);
 
     /* Optional.  The instance's XMPP link went online (1) or offline (0). */
     void (*link_state)(void *state, int online);

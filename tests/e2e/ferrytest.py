@@ -16,6 +16,8 @@ code lives in modules split by concern:
     harness_ferry.py    Ferry, its config text, run_ferry, sanitizer checks
     harness_client.py   Client (slixmpp), XmppError, register_inband
     harness_kannel.py   Kannel (bearerbox + smsbox + fakesmsc), MT records
+    harness_irc.py      Ngircd, IrcClient, IrcMessage, the test CA (make_pki)
+    harness_ircfake.py  FakeIrcServer (scripted IRC peer: CAP, SASL PLAIN/EXTERNAL)
     harness_case.py     FerryCase (unittest glue)
 """
 
@@ -23,6 +25,10 @@ from harness_case import FerryCase
 from harness_client import Client, XmppError, register_inband
 from harness_ferry import (DEBUG_RE, FERRY_CONFIG, ONLINE_RE, SANITIZER_RE, Ferry, ferry_bin,
                            ferry_config_text, run_ferry, sanitizer_report)
+from harness_irc import (IRC_OPER_NAME, IRC_OPER_PASSWORD, NGIRCD_CONFIG, IrcClient, IrcError,
+                         IrcMessage, Ngircd, Pki, cert_fingerprint, issue_client_cert, make_pki,
+                         ngircd_info, parse_irc_line)
+from harness_ircfake import FAKE_IRC_CAPS, FAKE_IRC_ISUPPORT, FakeConn, FakeIrcServer
 from harness_kannel import (DEFAULT_DLR_QUERY, DEFAULT_MO_QUERY, MT, Kannel, MoResult,
                             SendsmsResult, join_parts, kannel_programs, parse_fakesmsc_log)
 from harness_proc import (REPO, SECRET, USER_PASSWORD, LogFile, Proc, cpu_seconds, free_port,
@@ -49,6 +55,12 @@ __all__ = [
     # harness_kannel
     "DEFAULT_MO_QUERY", "DEFAULT_DLR_QUERY", "MT", "SendsmsResult", "MoResult", "Kannel",
     "kannel_programs", "parse_fakesmsc_log", "join_parts",
+    # harness_irc
+    "IRC_OPER_NAME", "IRC_OPER_PASSWORD", "NGIRCD_CONFIG", "Pki", "make_pki",
+    "issue_client_cert", "cert_fingerprint", "ngircd_info", "Ngircd", "IrcMessage",
+    "parse_irc_line", "IrcError", "IrcClient",
+    # harness_ircfake
+    "FAKE_IRC_CAPS", "FAKE_IRC_ISUPPORT", "FakeConn", "FakeIrcServer",
     # harness_case
     "FerryCase",
 ]

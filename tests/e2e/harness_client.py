@@ -244,6 +244,17 @@ class Client:
             return msg["id"]
         return self._run(go(), timeout)
 
+    def join_room(self, occupant_jid, password=None, timeout=5):
+        """XEP-0045 join: presence with <x xmlns='http://jabber.org/protocol/muc'/>."""
+        async def go():
+            p = self.xmpp.make_presence(pto=occupant_jid)
+            x = ET.SubElement(p.xml, "{http://jabber.org/protocol/muc}x")
+            if password is not None:
+                ET.SubElement(x, "{http://jabber.org/protocol/muc}password").text = password
+            ET.SubElement(x, "{http://jabber.org/protocol/muc}history", maxstanzas="0")
+            p.send()
+        self._run(go(), timeout)
+
     def send_presence(self, to, ptype=None, timeout=5):
         async def go():
             self.xmpp.send_presence(pto=to, ptype=ptype)

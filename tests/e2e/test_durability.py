@@ -12,12 +12,16 @@ COMPONENT = "echo.localhost"
 
 
 def queued(store_path):
-    """Rows waiting in the inbound queue (read through SQLite, WAL-safe)."""
-    con = sqlite3.connect("file:%s?mode=ro" % store_path, uri=True, timeout=5)
+    """Rows waiting in the inbound queue (read through SQLite, WAL-safe);
+    -1 while the file cannot be read (polled again)."""
     try:
-        return con.execute("SELECT count(*) FROM inbound").fetchone()[0]
-    finally:
-        con.close()
+        con = sqlite3.connect(store_path, timeout=5)
+        try:
+            return con.execute("SELECT count(*) FROM inbound").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return -1
 
 
 def socket_fds(pid):

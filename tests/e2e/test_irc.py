@@ -1,0 +1,221 @@
+"""IRC through a real ngircd on 127.0.0.1: rooms (XEP-0045) and private
+chats, with real XMPP clients through Prosody and a plain IRC client."""
+
+import ferrytest as ft
+from harness_irc import Ngircd
+
+IRC = "irc.localhost"
+
+
+def irc_transport(ngircd, extra_server=""):
+    return """,
+    {
+        driver = "irc";
+        domain = "%s";
+        name = "irc";
+        flood_burst = 20;
+        flood_interval_ms = 50;
+        servers = (
+            { name = "127.0.0.1"; port = %d; plaintext = true; %s }
+        );
+    }""" % (IRC, ngircd.port, extra_server)
+
+
+def muc_items(p):
+    x = p.xml.find("{http://jabber.org/protocol/muc#user}x")
+    if x is None:
+        return None, []
+    item = x.find("{http://jabber.org/protocol/muc#user}item")
+    codes = [int(s.get("code")) for s in x.findall("{http://jabber.org/protocol/muc#user}status")]
+    return item, codes
+
+
+class Irc(ft.FerryCase):
+    server_kind = "prosody"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ngircd = Ngircd(tls=False)
+        cls.server = ft.Prosody(extra_components=[IRC])
+        cls.ferry = None
+        try:
+            cls.ngircd.start()
+            cls.server.start()
+            cls.ferry = ft.Ferry(cls.server, more_transports=irc_transport(cls.ngircd))
+            cls.ferry.start(wait_online=False)
+            cls.ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.ferry is not None:
+                cls.ferry.cleanup()
+        finally:
+            cls.server.cleanup()
+            cls.ngircd.cleanup()
+
+    def room(self, chan):
+        return "%s%%127.0.0.1@%s" % (chan, IRC)
+
+    def join(self, c, chan, nick):
+        c.join_room("%s/%s" % (self.room(chan), nick))
+        self_p = c.wait_presence("%s/%s" % (self.room(chan), nick), None, 15)
+        item, codes = muc_items(self_p)
+        self.assertIn(110, codes, str(self_p))
+        return self_p
+
+    def test_join_occupants_and_messages(self):
+        irc = self.ngircd.client("bob")
+        irc.join("#one")
+        c = self.client(self.server, "alice")
+        self.join(c, "#one", "alice")
+        # bob is an occupant; the subject closes the join.
+        c.wait_presence(self.room("#one") + "/bob", None, 10)
+        irc.wait_for(r"JOIN", command="JOIN")
+        # XMPP -> IRC
+        c.send_message(self.room("#one"), "hello irc ✓", mtype="groupchat")
+        m = irc.wait_for(lambda m: m.command == "PRIVMSG" and "hello irc" in m.text, timeout=10)
+        self.assertEqual(m.nick, "alice")
+        self.assertEqual(m.text, "hello irc ✓")
+        # the sender's own message is reflected
+        c.wait_message(self.room("#one") + "/alice", 10, mtype="groupchat",
+                       pred=lambda m: m["body"] == "hello irc ✓")
+        # IRC -> XMPP
+        irc.privmsg("#one", "hello xmpp")
+        got = c.wait_message(self.room("#one") + "/bob", 10, mtype="groupchat",
+                             pred=lambda m: m["body"] == "hello xmpp")
+        self.assertEqual(got["type"], "groupchat")
+        # /me both ways
+        irc.action("#one", "waves")
+        c.wait_message(self.room("#one") + "/bob", 10,
+                       pred=lambda m: m["body"] == "/me waves")
+        c.send_message(self.room("#one"), "/me nods", mtype="groupchat")
+        m = irc.wait_for(lambda m: m.command == "PRIVMSG" and "nods" in m.line, timeout=10)
+        self.assertIn("\x01ACTION nods\x01", m.line)
+
+    def test_private_chat_both_ways(self):
+        irc = self.ngircd.client("carl")
+        c = self.client(self.server, "dora")
+        self.join(c, "#two", "dora")
+        c.send_message("carl%127.0.0.1@" + IRC, "psst")
+        m = irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "psst", timeout=10)
+        self.assertEqual(m.nick, "dora")
+        irc.privmsg("dora", "hi dora")
+        got = c.wait_message("carl%127.0.0.1@" + IRC, 10)
+        self.assertEqual(got["body"], "hi dora")
+
+    def test_crlf_injection_does_not_inject(self):
+        irc = self.ngircd.client("eve")
+        irc.join("#three")
+        c = self.client(self.server, "fred")
+        self.join(c, "#three", "fred")
+        c.send_message(self.room("#three"), "hi\r\nQUIT :bye", mtype="groupchat")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "hi", timeout=10)
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "QUIT :bye", timeout=10)
+        # fred's connection is still there: no QUIT, and a later line arrives.
+        c.send_message(self.room("#three"), "still here", mtype="groupchat")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "still here", timeout=10)
+        self.assertFalse([m for m in irc.messages if m.command == "QUIT"])
+
+    def test_part(self):
+        irc = self.ngircd.client("gina")
+        irc.join("#four")
+        c = self.client(self.server, "hank")
+        self.join(c, "#four", "hank")
+        irc.wait_for(lambda m: m.command == "JOIN" and m.nick == "hank", timeout=10)
+        c.send_presence(self.room("#four") + "/hank", "unavailable")
+        irc.wait_for(lambda m: m.command == "PART" and m.nick == "hank", timeout=10)
+
+    def test_topic_both_ways(self):
+        irc = self.ngircd.client("ivan")
+        irc.join("#five")
+        irc.topic("#five", "first topic")
+        c = self.client(self.server, "jane")
+        c.join_room(self.room("#five") + "/jane")
+        m = c.wait_message(self.room("#five"), 15,
+                           pred=lambda m: m.xml.find("{jabber:client}subject") is not None)
+        self.assertEqual(m["subject"], "first topic")
+        irc.topic("#five", "second topic")
+        m = c.wait_message(self.room("#five") + "/ivan", 10,
+                           pred=lambda m: m["subject"] == "second topic")
+
+    def test_nick_change_and_kick(self):
+        op = self.ngircd.client("karl")
+        op.oper(self.ngircd.oper_name, self.ngircd.oper_password)
+        op.join("#six")
+        c = self.client(self.server, "lena")
+        self.join(c, "#six", "lena")
+        op.wait_for(lambda m: m.command == "JOIN" and m.nick == "lena", timeout=10)
+        # IRC user renames: 303 then the new occupant
+        op.change_nick("karl2")
+        p = c.wait_presence(self.room("#six") + "/karl", "unavailable", 10)
+        item, codes = muc_items(p)
+        self.assertIn(303, codes)
+        self.assertEqual(item.get("nick"), "karl2")
+        c.wait_presence(self.room("#six") + "/karl2", None, 10)
+        # our user renames through a presence to the new nick
+        c.send_presence(self.room("#six") + "/lena2")
+        op.wait_for(lambda m: m.command == "NICK" and m.nick == "lena", timeout=10)
+        p = c.wait_presence(self.room("#six") + "/lena", "unavailable", 10)
+        self.assertIn(303, muc_items(p)[1])
+        # kicked by the operator: 307 with the reason, not silently dropped
+        op.kick("#six", "lena2", "out you go")
+        p = c.wait_presence(self.room("#six") + "/lena2", "unavailable", 10)
+        item, codes = muc_items(p)
+        self.assertIn(307, codes)
+        self.assertIn(110, codes)
+        self.assertIn("out you go", str(p))
+
+    def test_long_body_arrives_whole(self):
+        irc = self.ngircd.client("mona")
+        irc.join("#seven")
+        c = self.client(self.server, "nils")
+        self.join(c, "#seven", "nils")
+        body = " ".join("word%04d" % i for i in range(170))  # about 1,500 bytes
+        self.assertGreater(len(body), 1400)
+        c.send_message(self.room("#seven"), body, mtype="groupchat")
+        got, seen = [], []
+        while " ".join(got) != body:
+            m = irc.wait_for(lambda m: m.command == "PRIVMSG" and m.nick == "nils"
+                             and m not in seen, timeout=10)
+            seen.append(m)
+            got.append(m.text)
+            self.assertLessEqual(len(got), 10, "too many lines: %r" % got)
+        self.assertGreater(len(got), 1)
+
+    def test_latin1_from_irc_is_readable(self):
+        irc = self.ngircd.client("olga")
+        irc.join("#eight")
+        c = self.client(self.server, "otto")
+        self.join(c, "#eight", "otto")
+        irc.send_raw(b"PRIVMSG #eight :caf\xe9 cr\xe8me \x02bold\x02 \x0304red\x03")
+        m = c.wait_message(self.room("#eight") + "/olga", 10)
+        self.assertEqual(m["body"], "café crème bold red")
+
+    def test_two_resources_share_one_nick(self):
+        irc = self.ngircd.client("pia")
+        irc.join("#nine")
+        jid = self.server.register("quinn")
+        a = ft.Client(jid + "/one", host=self.server.host, port=self.server.c2s_port)
+        b = ft.Client(jid + "/two", host=self.server.host, port=self.server.c2s_port)
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        a.connect()
+        b.connect()
+        self.join(a, "#nine", "quinn")
+        self.join(b, "#nine", "quinn")
+        irc.privmsg("#nine", "to both")
+        a.wait_message(self.room("#nine") + "/pia", 10, pred=lambda m: m["body"] == "to both")
+        b.wait_message(self.room("#nine") + "/pia", 10, pred=lambda m: m["body"] == "to both")
+        joins = [m for m in irc.messages if m.command == "JOIN" and m.nick == "quinn"]
+        self.assertEqual(len(joins), 1, "one IRC connection and one nick for both resources")
+
+    def test_nick_collision_gives_conflict(self):
+        self.ngircd.client("rita")
+        c = self.client(self.server, "sam")
+        c.join_room(self.room("#ten") + "/rita")
+        p = c.wait_presence(self.room("#ten") + "/rita", "error", 15)
+        self.assertIn("conflict", str(p))

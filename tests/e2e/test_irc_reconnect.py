@@ -1,0 +1,80 @@
+"""IRC connections that drop come back: Ferry reconnects with backoff,
+rejoins every room (with its key) and tells the users in the room instead
+of kicking them.  And TLS with certificate checks against a test CA."""
+
+import ferrytest as ft
+from harness_irc import Ngircd
+from test_irc import IRC, irc_transport, muc_items
+
+
+class IrcReconnect(ft.FerryCase):
+    server_kind = "prosody"
+
+    def test_server_restart_rejoins_rooms(self):
+        ngircd = Ngircd(tls=False)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        ferry = self.start_ferry(server, wait_online=False,
+                                 more_transports=irc_transport(ngircd))
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        room = "#re%127.0.0.1@" + IRC
+        c = self.client(server, "uma")
+        c.join_room(room + "/uma")
+        c.wait_presence(room + "/uma", None, 15)
+        ngircd.restart()
+        # A status message in the room, not a kick...
+        c.wait_message(room, 15, pred=lambda m: "lost" in (m["body"] or ""))
+        c.wait_message(room, 30, pred=lambda m: "Reconnected" in (m["body"] or ""))
+        self.assertFalse([p for p in c.presences
+                          if str(p["from"]) == room + "/uma" and p.xml.get("type")])
+        # ...and messages flow again without user action.
+        irc = ngircd.client("vera")
+        irc.join("#re")
+        c.send_message(room, "back again", mtype="groupchat")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "back again", timeout=15)
+        irc.privmsg("#re", "welcome back")
+        c.wait_message(room + "/vera", 15, pred=lambda m: m["body"] == "welcome back")
+
+
+class IrcTls(ft.FerryCase):
+    server_kind = "prosody"
+
+    def test_tls_with_test_ca(self):
+        ngircd = Ngircd(tls=True)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        transport = irc_transport(ngircd).replace(
+            "port = %d; plaintext = true;" % ngircd.port,
+            'port = %d; ca_file = "%s";' % (ngircd.tls_port, ngircd.ca_file))
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        irc = ngircd.client("wilma", tls=True)
+        irc.join("#sec")
+        room = "#sec%127.0.0.1@" + IRC
+        c = self.client(server, "xena")
+        c.join_room(room + "/xena")
+        p = c.wait_presence(room + "/xena", None, 15)
+        self.assertIn(110, muc_items(p)[1])
+        c.send_message(room, "over TLS", mtype="groupchat")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "over TLS", timeout=10)
+
+    def test_untrusted_certificate_is_refused(self):
+        """TLS by default with verification: without the test CA the
+        connection fails and the user is told; no plaintext fallback."""
+        ngircd = Ngircd(tls=True)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        transport = irc_transport(ngircd).replace(
+            "port = %d; plaintext = true;" % ngircd.port, "port = %d;" % ngircd.tls_port)
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        room = "#sec%127.0.0.1@" + IRC
+        c = self.client(server, "yuri")
+        c.join_room(room + "/yuri")
+        p = c.wait_presence(room + "/yuri", "error", 15)
+        self.assertRegex(str(p), r"TLS|certificate")
+        ferry.wait_log(r"TLS failed|certificate", 15)
+        self.assertFalse([l for l in ngircd.log.lines() if "yuri" in l and "registered" in l])

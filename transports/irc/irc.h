@@ -1,0 +1,142 @@
+/* The IRC transport (private to transports/irc/irc*.c).
+ *
+ *   irc.c        instance, settings, XMPP side: room joins and leaves,
+ *                messages to rooms, users and servers
+ *   irc_conn.c   one connection per (user, server): TCP/TLS on a libevent
+ *                bufferevent, registration (CAP, SASL), flood control,
+ *                keepalive, reconnect with rejoin
+ *   irc_event.c  IRC side: lines from the server turned into XMPP
+ *   irc_line.c, irc_split.c, irc_text.c, irc_addr.c: pure protocol helpers
+ *
+ * IRC is spoken by our own code (DESIGN §2: not libircclient). */
+#ifndef FERRY_IRC_H
+#define FERRY_IRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport.h"
+
+struct event;
+struct bufferevent;
+struct ssl_ctx_st;
+struct irc_msg;
+
+struct irc_server {
+    char *name; /* as in JIDs ("irc.libera.chat", "127.0.0.1") */
+    char *host; /* where to connect (default: name) */
+    int port;
+    int tls;      /* 1 unless plaintext = true */
+    int insecure; /* TLS without certificate checks (explicit opt-in) */
+    char *ca_file, *pin, *cert_file, *key_file;
+    char *password; /* PASS */
+    char *sasl_user, *sasl_password;
+    int sasl_external;
+    char *encoding; /* fallback for text that is not UTF-8 */
+    char **after_connect;
+    size_t n_after;
+    struct ssl_ctx_st *ssl;
+};
+
+struct irc_member {
+    char *nick;
+    char prefix; /* '@' op, '%' halfop, '+' voice, 0 none */
+};
+
+/* A channel of a connection, joined by one or more of the user's
+ * resources. */
+struct irc_chan {
+    struct irc_chan *next;
+    char *name; /* as the user wrote it (lowercased) */
+    char *key;
+    int joined;     /* the server confirmed our JOIN */
+    int names_done; /* end of NAMES seen: occupants sent */
+    char **res;     /* user resources in the room (full JIDs) */
+    size_t n_res;
+    struct irc_member *members;
+    size_t n_members;
+    char *topic;
+    char **pending_echo; /* our own messages awaiting echo-message */
+    size_t n_echo;
+};
+
+enum irc_state { IC_IDLE, IC_CONNECTING, IC_REGISTERING, IC_READY };
+
+struct irc_conn {
+    struct irc_conn *next;
+    struct irc *t;
+    char *user; /* bare JID */
+    struct irc_server *srv;
+    char *server; /* JID server part */
+    char *nick;   /* current nick */
+    struct bufferevent *bev;
+    enum irc_state state;
+    int cap_echo, cap_sasl_done, cap_multi_prefix;
+    int was_ready; /* registered before: a reconnect rejoins */
+    char chantypes[16];
+    /* flood control: a token bucket and a bounded queue */
+    double tokens;
+    int64_t refill_ms;
+    char **queue;
+    size_t qhead, qlen, qcap;
+    struct event *ev_flood, *ev_retry, *ev_ping, *ev_grace;
+    int attempts;
+    int64_t last_rx_ms;
+    struct irc_chan *chans;
+    char **query_res; /* resources that wrote private messages (for errors) */
+    int quitting;
+    int skipping; /* dropping the rest of an over-long line */
+    /* the last private message, for an error numeric about it */
+    char *last_query_nick, *last_query_id, *last_query_user;
+};
+
+struct irc {
+    const struct core_api *core;
+    struct core_instance *ci;
+    const char *name;
+    const char *fixed_server;
+    const char *realname;
+    int flood_burst;
+    int flood_interval_ms;
+    int queue_max;
+    int quit_grace;
+    int allow_unlisted;
+    struct irc_server *servers;
+    size_t n_servers;
+    struct irc_conn *conns;
+};
+
+/* irc.c */
+struct irc_server *irc_server_find(struct irc *t, const char *name);
+void irc_log(struct irc *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* irc_conn.c */
+struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *server, int create,
+                              const char *nick, struct tr_error *err);
+/* Queues a line (without CRLF) for sending under flood control; 0, or -1
+ * when the queue is full. */
+int irc_conn_send(struct irc_conn *c, const char *line);
+/* Builds and queues COMMAND params... (CR/LF/NUL refused). */
+int irc_conn_cmd(struct irc_conn *c, const char *command, size_t n, const char *const *params);
+void irc_conn_quit_later(struct irc_conn *c);
+/* Closes the connection (reason for the users); reconnects if retry and a
+ * room still wants it. */
+void irc_conn_close(struct irc_conn *c, const char *reason, int retry);
+void irc_conn_free(struct irc_conn *c);
+struct irc_chan *irc_chan_find(struct irc_conn *c, const char *name);
+struct irc_chan *irc_chan_add(struct irc_conn *c, const char *name, const char *key);
+void irc_chan_free(struct irc_chan *ch);
+void irc_chan_remove(struct irc_conn *c, struct irc_chan *ch);
+int irc_is_channel(const struct irc_conn *c, const char *name);
+
+/* irc_event.c */
+void irc_event(struct irc_conn *c, const struct irc_msg *m);
+/* Connection lost or failed (reason for the users), or back. */
+void irc_event_down(struct irc_conn *c, const char *reason, int will_retry);
+void irc_event_registered(struct irc_conn *c);
+/* Presence helpers used by both sides. */
+void irc_send_self(struct irc_conn *c, struct irc_chan *ch, const char *resource);
+void irc_send_occupants(struct irc_conn *c, struct irc_chan *ch, const char *resource);
+void irc_room_status(struct irc_conn *c, struct irc_chan *ch, const char *text);
+
+#endif
