@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disco.h"
 #include "err.h"
 #include "ferry.h"
 #include "httpc.h"
@@ -318,6 +319,7 @@ const struct core_api core_api = {
     .store = api_store,
     .presence = api_presence,
     .dns = api_dns,
+    .disco_reply = disco_reply,
     .reg_get = api_reg_get,
     .set_state = api_set_state,
     .log = api_log,

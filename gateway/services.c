@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "disco.h"
 #include "log.h"
 #include "register.h"
 #include "router.h"
@@ -159,6 +160,8 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     }
     if (get && strcmp(ns, NS_DISCO_INFO) == 0)
         disco_info(in, st, to);
+    else if (get && strcmp(ns, NS_DISCO_ITEMS) == 0 && to->local)
+        disco_items_contact(in, st, to);
     else if (get && strcmp(ns, NS_DISCO_ITEMS) == 0)
         disco_items(in, st);
     else if (get && strcmp(ns, NS_PING) == 0)

@@ -131,3 +131,10 @@ void transport_presence(struct instance *in, const struct tr_presence_in *p)
     if (in->ops->presence && in->state)
         in->ops->presence(in->state, p);
 }
+
+int transport_disco_items(struct instance *in, struct tr_disco *req, const char *user,
+                          const char *to_local)
+{
+    return in->ops->disco_items && in->state ? in->ops->disco_items(in->state, req, user, to_local)
+                                             : -1;
+}

@@ -26,6 +26,8 @@ int transport_gateway_translate(struct instance *in, const char *user, const cha
                                 char **local, struct tr_error *err);
 void transport_link_state(struct instance *in, int online);
 void transport_presence(struct instance *in, const struct tr_presence_in *p);
+int transport_disco_items(struct instance *in, struct tr_disco *req, const char *user,
+                          const char *to_local);
 unsigned transport_caps(struct instance *in);
 /* Options for a registration field; see transport_ops.reg_options. */
 int transport_reg_options(struct instance *in, const char *user, const char *var, char ***opts,

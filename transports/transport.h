@@ -182,6 +182,15 @@ struct tr_webhook_resp {
     char *body;               /* malloc'd or NULL; the core frees it */
 };
 
+/* A disco#items request on a transport JID answered later (e.g. after an
+ * IRC LIST): the core keeps the request, the transport hands back all the
+ * items once and the core pages them (XEP-0059). */
+struct tr_disco;
+struct tr_disco_item {
+    const char *local; /* raw local part of the item's JID */
+    const char *name;  /* human name, may be NULL */
+};
+
 /* ---- What the core offers an instance ---------------------------------- */
 struct core_api {
     /* The loop; transports add their own events (timers, sockets) to it. */
@@ -239,6 +248,11 @@ struct core_api {
     /* Sends a presence to a user now (not queued: presence is state, and a
      * client re-joins after a link outage).  0 or a negative ferry_err. */
     int (*presence)(struct core_instance *ci, const struct tr_presence_out *p);
+
+    /* Answers a pending disco#items request (see transport_ops.disco_items)
+     * with n items, or with an error when err is not NULL; frees req. */
+    void (*disco_reply)(struct core_instance *ci, struct tr_disco *req,
+                        const struct tr_disco_item *items, size_t n, const struct tr_error *err);
 
     /* The loop's asynchronous DNS resolver (struct evdns_base *). */
     struct evdns_base *(*dns)(struct core_instance *ci);
@@ -322,6 +336,11 @@ struct transport_ops {
      * leaves, going offline).  Without it the core answers such presence
      * itself (contacts show as available). */
     void (*presence)(void *state, const struct tr_presence_in *p);
+
+    /* Optional.  disco#items on a transport JID: return 0 and answer later
+     * through core->disco_reply(req, ...) exactly once, or -1 for an empty
+     * answer now (req is then not used). */
+    int (*disco_items)(void *state, struct tr_disco *req, const char *user, const char *to_local);
 
     /* Optional.  The instance's XMPP link went online (1) or offline (0). */
     void (*link_state)(void *state, int online);

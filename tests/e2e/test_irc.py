@@ -219,3 +219,61 @@ class Irc(ft.FerryCase):
         c.join_room(self.room("#ten") + "/rita")
         p = c.wait_presence(self.room("#ten") + "/rita", "error", 15)
         self.assertIn("conflict", str(p))
+
+    def test_server_lists_channels(self):
+        """disco#items on the server JID lists its channels (IRC LIST),
+        paged with XEP-0059."""
+        irc = self.ngircd.client("tara")
+        for chan in ("#list-a", "#list-b", "#list-c"):
+            irc.join(chan)
+        c = self.client(self.server, "ugo")
+        items = c.disco_items("127.0.0.1@" + IRC)
+        jids = [i[0] if isinstance(i, (tuple, list)) else str(i) for i in items]
+        for chan in ("#list-a", "#list-b", "#list-c"):
+            self.assertIn("%s%%127.0.0.1@%s" % (chan, IRC), jids)
+        # XEP-0059: a page of 2, with the total count and a way on.
+        import xml.etree.ElementTree as ET
+        q = ET.Element("{http://jabber.org/protocol/disco#items}query")
+        rsm = ET.SubElement(q, "{http://jabber.org/protocol/rsm}set")
+        ET.SubElement(rsm, "{http://jabber.org/protocol/rsm}max").text = "2"
+        answer = c.iq_get_raw("127.0.0.1@" + IRC, q).xml
+        items = answer.findall(".//{http://jabber.org/protocol/disco#items}item")
+        self.assertEqual(len(items), 2)
+        count = answer.find(".//{http://jabber.org/protocol/rsm}count")
+        self.assertGreaterEqual(int(count.text), 3)
+        last = answer.find(".//{http://jabber.org/protocol/rsm}last").text
+        self.assertTrue(last.endswith("%127.0.0.1"), last)
+
+    def test_registered_nick_is_used(self):
+        """XEP-0077 settings: a registered nickname is the user's nick on
+        IRC, whatever nick the join names."""
+        import xml.etree.ElementTree as ET
+        irc = self.ngircd.client("vic")
+        irc.join("#reg")
+        c = self.client(self.server, "wendy")
+        q = ET.Element("{jabber:iq:register}query")
+        x = ET.SubElement(q, "{jabber:x:data}x", type="submit")
+        f = ET.SubElement(x, "{jabber:x:data}field", var="nick")
+        ET.SubElement(f, "{jabber:x:data}value").text = "WendyIRC"
+        self.assertEqual(c.iq_set_raw(IRC, q)["type"], "result")
+        c.join_room(self.room("#reg") + "/someone")
+        irc.wait_for(lambda m: m.command == "JOIN" and m.nick == "WendyIRC", timeout=10)
+        bad = ET.Element("{jabber:iq:register}query")
+        x = ET.SubElement(bad, "{jabber:x:data}x", type="submit")
+        f = ET.SubElement(x, "{jabber:x:data}field", var="nick")
+        ET.SubElement(f, "{jabber:x:data}value").text = "no spaces allowed"
+        with self.assertRaises(ft.XmppError) as cm:
+            c.iq_set_raw(IRC, bad)
+        self.assertEqual(cm.exception.condition, "not-acceptable")
+
+    def test_channel_key(self):
+        op = self.ngircd.client("xavi")
+        op.join("#keyed")
+        op.mode("#keyed", "+k", "sekret", wait=True)
+        c = self.client(self.server, "yves")
+        c.join_room(self.room("#keyed") + "/yves")
+        p = c.wait_presence(self.room("#keyed") + "/yves", "error", 10)
+        self.assertIn("not-authorized", str(p))
+        c.join_room(self.room("#keyed") + "/yves", password="sekret")
+        c.wait_presence(self.room("#keyed") + "/yves", None, 10)
+        op.wait_for(lambda m: m.command == "JOIN" and m.nick == "yves", timeout=10)

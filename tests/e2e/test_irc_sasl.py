@@ -71,3 +71,29 @@ class IrcSasl(ft.FerryCase):
         p = c.wait_presence(room + "/cleo", "error", 15)
         self.assertIn("not-authorized", str(p))
         self.assertIn("SASL", str(p))
+
+
+class IrcFakePeer(ft.FerryCase):
+    """What ngircd cannot produce, from the scripted peer."""
+
+    server_kind = "prosody"
+
+    def test_overlong_line_is_dropped_without_stalling(self):
+        fake = FakeIrcServer(tls=False)
+        self.addCleanup(fake.cleanup)
+        fake.start()
+        server = self.start_server(extra_components=[IRC])
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport(
+            fake, "port = %d; plaintext = true;" % fake.port))
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        c = self.client(server, "lara")
+        room = "#big%127.0.0.1@" + IRC
+        c.join_room(room + "/lara")
+        conn = fake.wait_connection()
+        conn.wait_registered()
+        c.wait_presence(room + "/lara", None, 15)
+        fake.send(":bob!b@127.0.0.1 PRIVMSG #big :" + "x" * 9000)
+        fake.send(":bob!b@127.0.0.1 PRIVMSG #big :after the long one")
+        m = c.wait_message(room + "/bob", 10)
+        self.assertEqual(m["body"], "after the long one")
+        ferry.wait_log(r"dropping an over-long line", 5)

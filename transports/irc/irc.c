@@ -1,6 +1,7 @@
 /* IRC transport: the instance, its settings, and the XMPP side: room joins
  * and leaves (presence), messages to rooms, to IRC users and to the server
  * JID (raw lines).  See irc.h for the map of the other files. */
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -61,6 +62,60 @@ struct irc_server *irc_server_find(struct irc *t, const char *name)
         if (strcasecmp(t->servers[i].name, name) == 0)
             return &t->servers[i];
     return NULL;
+}
+
+static const struct tr_reg_field irc_fields[] = {
+    {"nick", "IRC nickname (used on every server)", 0, 0},
+    {"password", "Server password (PASS)", 0, 1},
+    {"sasl_user", "SASL account", 0, 0},
+    {"sasl_password", "SASL password", 0, 1},
+    {NULL, NULL, 0, 0},
+};
+
+void irc_user_settings(struct irc *t, const char *bare_jid, struct irc_user_settings *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *fields = NULL;
+    if (t->core->reg_get(t->ci, bare_jid, &fields) != 0)
+        return;
+    cJSON *j = cJSON_Parse(fields);
+    free(fields);
+    const char *keys[] = {"nick", "password", "sasl_user", "sasl_password"};
+    char **dst[] = {&out->nick, &out->password, &out->sasl_user, &out->sasl_password};
+    for (size_t i = 0; i < 4; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
+        if (cJSON_IsString(v) && *v->valuestring)
+            *dst[i] = strdup(v->valuestring);
+    }
+    cJSON_Delete(j);
+}
+
+static int irc_reg_check(void *state, const char *user, const char *const *vars, char **values,
+                         size_t n, struct tr_error *err)
+{
+    (void)state, (void)user;
+    const char *nick = NULL, *su = NULL, *sp = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!values[i] || !*values[i])
+            continue;
+        if (strcmp(vars[i], "nick") == 0)
+            nick = values[i];
+        else if (strcmp(vars[i], "sasl_user") == 0)
+            su = values[i];
+        else if (strcmp(vars[i], "sasl_password") == 0)
+            sp = values[i];
+    }
+    err->cond = TR_COND_NOT_ACCEPTABLE;
+    if (nick && !irc_valid_nick(nick)) {
+        snprintf(err->text, sizeof(err->text),
+                 "\"%.40s\" is not a valid IRC nickname (letters, digits and []\\`_^{|}-).", nick);
+        return -1;
+    }
+    if (!su != !sp) {
+        snprintf(err->text, sizeof(err->text), "Give both the SASL account and its password.");
+        return -1;
+    }
+    return 0;
 }
 
 static int irc_config_check(const struct core_api *core, struct core_instance *ci, char *err,
@@ -377,6 +432,8 @@ static void irc_presence(void *state, const struct tr_presence_in *p)
     irc_addr_clear(&a);
 }
 
+static void default_nick(const char *bare, char *nick, size_t len);
+
 static int refuse(struct tr_error *err, enum tr_cond cond, const char *text)
 {
     err->cond = cond;
@@ -479,13 +536,7 @@ static int irc_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         if (!c) {
             /* A private chat opens the connection with the user's JID name. */
             char nick[32];
-            size_t n = 0;
-            for (const char *p = bare; *p && *p != '@' && n < sizeof(nick) - 1; p++)
-                if (isalnum((unsigned char)*p) || strchr("[]\\`_^{|}-", *p))
-                    nick[n++] = *p;
-            nick[n] = 0;
-            if (!n || isdigit((unsigned char)nick[0]))
-                snprintf(nick, sizeof(nick), "ferry%04x", (unsigned)(random() & 0xffff));
+            default_nick(bare, nick, sizeof(nick));
             c = irc_conn_get(t, bare, a.server, 1, nick, err);
         }
         if (!c)
@@ -517,11 +568,62 @@ static int irc_send(void *state, const struct tr_msg *msg, struct tr_error *err)
     return rc;
 }
 
+/* The nick a connection opened without a room join uses: the JID's name. */
+static void default_nick(const char *bare, char *nick, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = bare; *p && *p != '@' && n < len - 1; p++)
+        if (isalnum((unsigned char)*p) || strchr("[]\\`_^{|}-", *p))
+            nick[n++] = *p;
+    nick[n] = 0;
+    if (!n || isdigit((unsigned char)nick[0]) || nick[0] == '-')
+        snprintf(nick, len, "ferry%04x", (unsigned)(random() & 0xffff));
+}
+
+static int irc_disco_items(void *state, struct tr_disco *req, const char *user,
+                           const char *to_local)
+{
+    struct irc *t = state;
+    struct irc_addr a;
+    if (irc_addr_parse(to_local, t->fixed_server, "#&", &a) != 0)
+        return -1;
+    int rc = -1;
+    if (a.kind == IRC_ADDR_SERVER) {
+        char bare[1024], nick[32];
+        bare_of(user, bare, sizeof(bare));
+        default_nick(bare, nick, sizeof(nick));
+        struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
+        struct irc_conn *c = irc_conn_get(t, bare, a.server, 1, nick, &err);
+        struct tr_disco **l = c ? realloc(c->lists, (c->n_lists + 1) * sizeof(*l)) : NULL;
+        if (c && l) {
+            c->lists = l;
+            c->lists[c->n_lists++] = req;
+            if (c->n_lists == 1 && irc_conn_send(c, "LIST") != 0) {
+                struct tr_error e = {TR_COND_RESOURCE_CONSTRAINT, "Too much is waiting."};
+                irc_lists_answer(c, &e);
+            }
+            if (!c->chans)
+                irc_conn_quit_later(c);
+            rc = 0;
+        } else if (!c) {
+            t->core->disco_reply(t->ci, req, NULL, 0, &err);
+            rc = 0;
+        }
+    }
+    irc_addr_clear(&a);
+    return rc;
+}
+
 const struct transport_ops irc_transport = {
     .driver = "irc",
     .gateway_type = "irc",
     .description = "IRC gateway",
-    .caps = TR_CAP_MUC,
+    .caps = TR_CAP_MUC | TR_CAP_REGISTER,
+    .reg_fields = irc_fields,
+    .reg_instructions = "Optional settings for your IRC connections through this gateway. "
+                        "They apply to every server and take effect the next time a "
+                        "connection opens.",
+    .reg_check = irc_reg_check,
     .keys = irc_keys,
     .create = irc_create,
     .destroy = irc_destroy,
@@ -529,5 +631,6 @@ const struct transport_ops irc_transport = {
     .stop = irc_stop,
     .send = irc_send,
     .presence = irc_presence,
+    .disco_items = irc_disco_items,
     .config_check = irc_config_check,
 };

@@ -86,6 +86,13 @@ struct irc_conn {
     char **query_res; /* resources that wrote private messages (for errors) */
     int quitting;
     int skipping; /* dropping the rest of an over-long line */
+    /* credentials for this connection (the user's, else the server's) */
+    char *pass, *sasl_user, *sasl_password;
+    /* disco#items requests waiting for LIST, and what LIST returned */
+    struct tr_disco **lists;
+    size_t n_lists;
+    struct tr_disco_item *litems;
+    size_t n_litems;
     /* the last private message, for an error numeric about it */
     char *last_query_nick, *last_query_id, *last_query_user;
 };
@@ -108,6 +115,11 @@ struct irc {
 
 /* irc.c */
 struct irc_server *irc_server_find(struct irc *t, const char *name);
+/* A user's registered settings (all malloc'd, NULL when unset). */
+struct irc_user_settings {
+    char *nick, *password, *sasl_user, *sasl_password;
+};
+void irc_user_settings(struct irc *t, const char *bare_jid, struct irc_user_settings *out);
 void irc_log(struct irc *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* irc_conn.c */
@@ -134,6 +146,8 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m);
 /* Connection lost or failed (reason for the users), or back. */
 void irc_event_down(struct irc_conn *c, const char *reason, int will_retry);
 void irc_event_registered(struct irc_conn *c);
+/* Answers the pending disco#items requests (with an error when err). */
+void irc_lists_answer(struct irc_conn *c, const struct tr_error *err);
 /* Presence helpers used by both sides. */
 void irc_send_self(struct irc_conn *c, struct irc_chan *ch, const char *resource);
 void irc_send_occupants(struct irc_conn *c, struct irc_chan *ch, const char *resource);

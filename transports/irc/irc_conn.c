@@ -272,8 +272,8 @@ static void registration(struct irc_conn *c)
     c->state = IC_REGISTERING;
     c->last_rx_ms = now_ms();
     write_now(c, "CAP LS 302");
-    if (c->srv->password) {
-        const char *p[] = {c->srv->password};
+    if (c->pass) {
+        const char *p[] = {c->pass};
         cmd_now(c, "PASS", 1, p);
     }
     const char *nick[] = {c->nick};
@@ -443,7 +443,18 @@ struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *serve
     c->srv = srv;
     c->user = strdup(user);
     c->server = strdup(server);
-    c->nick = strdup(nick);
+    /* The user's own settings (XEP-0077) win over the server's; a
+     * registered nickname wins over the nick of the first join. */
+    struct irc_user_settings us;
+    irc_user_settings(t, user, &us);
+    c->nick = strdup(us.nick ? us.nick : nick);
+    c->pass = us.password ? us.password : (srv->password ? strdup(srv->password) : NULL);
+    c->sasl_user = us.sasl_user ? us.sasl_user : (srv->sasl_user ? strdup(srv->sasl_user) : NULL);
+    c->sasl_password =
+        us.sasl_user ? us.sasl_password : (srv->sasl_password ? strdup(srv->sasl_password) : NULL);
+    if (!us.sasl_user)
+        free(us.sasl_password);
+    free(us.nick);
     snprintf(c->chantypes, sizeof(c->chantypes), "#&");
     c->tokens = t->flood_burst;
     c->refill_ms = now_ms();
@@ -494,6 +505,15 @@ void irc_conn_free(struct irc_conn *c)
         c->chans = ch->next;
         irc_chan_free(ch);
     }
+    if (c->n_lists) {
+        struct tr_error e = {TR_COND_SERVICE_UNAVAILABLE, "The IRC connection was closed."};
+        irc_lists_answer(c, &e);
+    }
+    free(c->pass);
+    free(c->sasl_user);
+    if (c->sasl_password)
+        OPENSSL_cleanse(c->sasl_password, strlen(c->sasl_password));
+    free(c->sasl_password);
     free(c->last_query_nick);
     free(c->last_query_id);
     free(c->last_query_user);
@@ -527,7 +547,7 @@ int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m)
                 if (strstr(list, wanted[i]))
                     off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s", off ? " " : "",
                                             wanted[i]);
-            int want_sasl = (c->srv->sasl_user || c->srv->sasl_external) && strstr(list, "sasl");
+            int want_sasl = (c->sasl_user || c->srv->sasl_external) && strstr(list, "sasl");
             if (want_sasl)
                 off += (size_t)snprintf(req + off, sizeof(req) - off, "%ssasl", off ? " " : "");
             if (off) {
@@ -536,7 +556,7 @@ int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m)
             } else {
                 write_now(c, "CAP END");
             }
-            if ((c->srv->sasl_user || c->srv->sasl_external) && !strstr(list, "sasl"))
+            if ((c->sasl_user || c->srv->sasl_external) && !strstr(list, "sasl"))
                 irc_log(c->t, 1, "%s offers no SASL; continuing without it", c->server);
         } else if (strcasecmp(sub, "ACK") == 0) {
             c->cap_echo |= strstr(list, "echo-message") != NULL;
@@ -557,7 +577,7 @@ int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m)
             write_now(c, "AUTHENTICATE +");
             return 1;
         }
-        const char *u = c->srv->sasl_user, *pw = c->srv->sasl_password ? c->srv->sasl_password : "";
+        const char *u = c->sasl_user, *pw = c->sasl_password ? c->sasl_password : "";
         size_t ul = strlen(u), pl = strlen(pw), n = ul * 2 + pl + 2;
         unsigned char *raw = malloc(n);
         char *b64 = malloc(4 * ((n + 2) / 3) + 1);

@@ -176,6 +176,11 @@ static void fail_all_joins(struct irc_conn *c, enum tr_cond cond, const char *te
 void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
 {
     char text[400];
+    if (c->n_lists) {
+        struct tr_error e = {TR_COND_REMOTE_SERVER_TIMEOUT, ""};
+        snprintf(e.text, sizeof(e.text), "Connection to %s lost: %s.", c->server, reason);
+        irc_lists_answer(c, &e);
+    }
     if (!c->was_ready) {
         snprintf(text, sizeof(text), "Cannot connect to %s: %s.", c->server, reason);
         fail_all_joins(c, TR_COND_REMOTE_SERVER_TIMEOUT, text);
@@ -208,6 +213,47 @@ void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
             free(room);
         }
     }
+}
+
+#define LIST_MAX 1000
+
+static const char *text_of(struct irc_conn *c, const char *raw, char **buf);
+
+void irc_lists_answer(struct irc_conn *c, const struct tr_error *err)
+{
+    for (size_t i = 0; i < c->n_lists; i++)
+        c->t->core->disco_reply(c->t->ci, c->lists[i], c->litems, c->n_litems, err);
+    free(c->lists);
+    c->lists = NULL;
+    c->n_lists = 0;
+    for (size_t i = 0; i < c->n_litems; i++) {
+        free((char *)c->litems[i].local);
+        free((char *)c->litems[i].name);
+    }
+    free(c->litems);
+    c->litems = NULL;
+    c->n_litems = 0;
+}
+
+/* 322 me #chan users :topic */
+static void on_list(struct irc_conn *c, const struct irc_msg *m)
+{
+    if (m->nparams < 3 || c->n_litems >= LIST_MAX)
+        return;
+    struct tr_disco_item *it = realloc(c->litems, (c->n_litems + 1) * sizeof(*it));
+    if (!it)
+        return;
+    c->litems = it;
+    char *clean = NULL, name[400];
+    snprintf(name, sizeof(name), "%s (%s)%s%s", m->params[1], m->params[2],
+             m->nparams > 3 ? ": " : "", m->nparams > 3 ? text_of(c, m->params[3], &clean) : "");
+    free(clean);
+    char *local = room_of(c, m->params[1]);
+    if (!local)
+        return;
+    c->litems[c->n_litems].local = local;
+    c->litems[c->n_litems].name = strdup(name);
+    c->n_litems++;
 }
 
 void irc_event_registered(struct irc_conn *c)
@@ -487,6 +533,12 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         irc_log(t, 1, "SASL authentication with %s failed", c->server);
         fail_all_joins(c, TR_COND_NOT_AUTHORIZED, text);
         irc_conn_close(c, "SASL authentication failed", 0); /* freed later */
+    } else if (strcmp(cmd, "322") == 0) {
+        on_list(c, m);
+    } else if (strcmp(cmd, "323") == 0) {
+        irc_lists_answer(c, NULL);
+    } else if (strcmp(cmd, "321") == 0) {
+        /* list start */
     } else if (strcmp(cmd, "353") == 0) {
         on_names(c, m);
     } else if (strcmp(cmd, "366") == 0) {
