@@ -263,6 +263,55 @@ static void test_secrets(void **state)
     expect_error(text, 2, "xmpp.secret_file", "first line");
 }
 
+static void test_group_lists(void **state)
+{
+    (void)state;
+    struct config *cfg = load("xmpp = { secret = \"s\"; };\n"
+                              "transports = ( { driver = \"irc\"; domain = \"irc.example.org\";\n"
+                              "  servers = (\n"
+                              "    { name = \"irc.libera.chat\"; },\n"
+                              "    { name = \"127.0.0.1\"; port = 6667; plaintext = true;\n"
+                              "      after_connect = [ \"PRIVMSG NickServ :IDENTIFY x\" ]; }\n"
+                              "  ); } );\n");
+    if (!cfg)
+        fail_msg("%s", err);
+    const struct cfg_value *v = cfgv_get(&cfg->inst[0].vals, "servers");
+    assert_non_null(v);
+    assert_int_equal(v->n_groups, 2);
+    assert_string_equal(cfgv_str(&v->groups[0], "name"), "irc.libera.chat");
+    assert_int_equal(cfgv_int(&v->groups[0], "port"), 0);
+    assert_int_equal(cfgv_int(&v->groups[1], "port"), 6667);
+    assert_true(cfgv_bool(&v->groups[1], "plaintext"));
+    assert_int_equal(cfgv_get(&v->groups[1], "after_connect")->list_len, 1);
+    struct cfg_values copy;
+    assert_int_equal(cfgv_copy(&cfg->inst[0].vals, &copy), 0);
+    assert_string_equal(cfgv_str(&cfgv_get(&copy, "servers")->groups[1], "name"), "127.0.0.1");
+    cfgv_clear(&copy);
+    config_free(cfg);
+
+    expect_error("xmpp = { secret = \"s\"; };\n"
+                 "transports = ( { driver = \"irc\"; domain = \"irc.example.org\";\n"
+                 "  servers = (\n"
+                 "    { name = \"a.example\"; },\n"
+                 "    { name = \"b.example\";\n"
+                 "      colour = 1; }\n"
+                 "  ); } );\n",
+                 6, "transports[0].servers[1].colour", "unknown key");
+    expect_error("xmpp = { secret = \"s\"; };\n"
+                 "transports = ( { driver = \"irc\"; domain = \"irc.example.org\";\n"
+                 "  servers = ( { port = 6667; } ); } );\n",
+                 3, "transports[0].servers[0].name", "required");
+    expect_error("xmpp = { secret = \"s\"; };\n"
+                 "transports = ( { driver = \"irc\"; domain = \"irc.example.org\";\n"
+                 "  servers = [ \"irc.libera.chat\" ]; } );\n",
+                 3, "transports[0].servers", "list of groups");
+    expect_error("xmpp = { secret = \"s\"; };\n"
+                 "transports = ( { driver = \"irc\"; domain = \"irc.example.org\";\n"
+                 "  servers = ( { name = \"x.example\"; plaintext = true; insecure = true; } );"
+                 " } );\n",
+                 2, "servers[0].insecure", "not both");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -279,7 +328,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error),     cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_wrong_types),      cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_transports),       cmocka_unit_test(test_secrets),
-        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_missing_file),     cmocka_unit_test(test_group_lists),
     };
     return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
