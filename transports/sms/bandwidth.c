@@ -98,33 +98,6 @@ static int bandwidth_build_send(const struct sms_cfg *cfg, const struct sms_send
 
 /* ---- Answer classification ------------------------------------------------ */
 
-/* printf into dst, then replaces control characters with spaces and drops
- * a UTF-8 sequence cut by the truncation. */
-static void put_text(char *dst, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void put_text(char *dst, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(dst, n, fmt, ap);
-    va_end(ap);
-    size_t len = strlen(dst);
-    if (r > 0 && (size_t)r >= n && len > 0) {
-        size_t i = len;
-        while (i > 0 && ((unsigned char)dst[i - 1] & 0xC0) == 0x80)
-            i--;
-        if (i > 0 && ((unsigned char)dst[i - 1] & 0x80)) {
-            unsigned char lead = (unsigned char)dst[i - 1];
-            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            if (len - (i - 1) < need)
-                dst[i - 1] = 0;
-        }
-    }
-    for (unsigned char *p = (unsigned char *)dst; *p; p++)
-        if (*p < 0x20 || *p == 0x7F)
-            *p = ' ';
-}
-
 static const char *jstring(const cJSON *obj, const char *name)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -183,8 +156,8 @@ static void bandwidth_parse_send(const struct sms_cfg *cfg, int http_status,
     } else {
         res->cond = TR_COND_BAD_REQUEST;
     }
-    put_text(res->text, sizeof(res->text), "%sBandwidth HTTP %d %s: %s%s", misconfig, http_status,
-             type ? type : "error", desc ? desc : "request rejected", detail);
+    sms_textf(res->text, sizeof(res->text), "%sBandwidth HTTP %d %s: %s%s", misconfig, http_status,
+              type ? type : "error", desc ? desc : "request rejected", detail);
     cJSON_Delete(root);
 }
 

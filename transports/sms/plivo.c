@@ -13,8 +13,6 @@
 
 /* Shared with plivo_hook.c (declared in both files: no private header). */
 const char *sms_plivo_get(const struct sms_cfg *cfg, const char *key);
-void sms_plivo_clean(char *dst, size_t dstlen, const char *src);
-char *sms_plivo_utf8_dup(const char *s, size_t *out_len);
 int sms_plivo_verify(const struct sms_cfg *cfg, const struct sms_webhook *w);
 int sms_plivo_parse_webhook(const struct sms_cfg *cfg, const struct sms_webhook *w,
                             struct sms_events *out, char *err, size_t errlen);
@@ -30,78 +28,6 @@ const char *sms_plivo_get(const struct sms_cfg *cfg, const char *key)
 }
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0], cp, min;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, cp = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, cp = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-/* Copies src into dst for a human text: control characters become spaces,
- * invalid UTF-8 bytes '?', and the cut never splits a character. */
-void sms_plivo_clean(char *dst, size_t dstlen, const char *src)
-{
-    const unsigned char *p = (const unsigned char *)(src ? src : "");
-    size_t n = strlen((const char *)p), o = 0;
-    if (!dstlen)
-        return;
-    while (*p) {
-        size_t l = utf8_len(p, n);
-        if (o + (l ? l : 1) >= dstlen)
-            break;
-        if (l == 1 && (*p < 0x20 || *p == 0x7F))
-            dst[o++] = ' ';
-        else if (l == 0)
-            dst[o++] = '?';
-        else
-            memcpy(dst + o, p, l), o += l;
-        p += l ? l : 1;
-        n -= l ? l : 1;
-    }
-    dst[o] = 0;
-}
-
-/* A copy of s as valid UTF-8: each invalid byte becomes U+FFFD. */
-char *sms_plivo_utf8_dup(const char *s, size_t *out_len)
-{
-    size_t n = strlen(s), o = 0;
-    char *out = malloc(3 * n + 1);
-    if (!out)
-        return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    while (n > 0) {
-        size_t l = utf8_len(p, n);
-        if (l)
-            memcpy(out + o, p, l), o += l;
-        else
-            memcpy(out + o, "\xEF\xBF\xBD", 3), o += 3, l = 1;
-        p += l;
-        n -= l;
-    }
-    out[o] = 0;
-    *out_len = o;
-    return out;
-}
-
 static int fail(struct sms_http_req *out, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int fail(struct sms_http_req *out, char *err, size_t errlen, const char *fmt, ...)
@@ -296,7 +222,7 @@ static void plivo_parse_send(const struct sms_cfg *cfg, int http_status, const c
                  "the SMS gateway is misconfigured: unexpected HTTP %d from the Plivo API URL",
                  http_status);
     }
-    sms_plivo_clean(res->text, sizeof(res->text), text);
+    sms_clean_text(res->text, sizeof(res->text), text);
 }
 
 static const char *const plivo_required[] = {"auth_id", "auth_token", NULL};

@@ -9,8 +9,6 @@
 
 /* From plivo.c (declared in both files: no private header). */
 const char *sms_plivo_get(const struct sms_cfg *cfg, const char *key);
-void sms_plivo_clean(char *dst, size_t dstlen, const char *src);
-char *sms_plivo_utf8_dup(const char *s, size_t *out_len);
 int sms_plivo_verify(const struct sms_cfg *cfg, const struct sms_webhook *w);
 int sms_plivo_parse_webhook(const struct sms_cfg *cfg, const struct sms_webhook *w,
                             struct sms_events *out, char *err, size_t errlen);
@@ -158,7 +156,7 @@ static int parse_inbound(const struct sms_form *p, struct sms_event *ev, char *e
     ev->from = strdup(from);
     ev->to = strdup(to);
     ev->msg_id = strdup(id);
-    ev->text = sms_plivo_utf8_dup(text ? text : "", &ev->text_len);
+    ev->text = sms_utf8_dup(text ? text : "", &ev->text_len);
     if (!ev->from || !ev->to || !ev->msg_id || !ev->text)
         goto oom;
     /* MMS: Media0, Media1, ... until the first gap. */
@@ -218,7 +216,7 @@ static int parse_status(const struct sms_form *p, const char *status, const char
                      what ? what : "delivery failed", status);
         else
             snprintf(raw, sizeof(raw), "Plivo reported the message %s", status);
-        sms_plivo_clean(text, sizeof(text), raw);
+        sms_clean_text(text, sizeof(text), raw);
         if (!(ev->error = strdup(text)))
             goto oom;
     } else {

@@ -347,6 +347,88 @@ int sms_retry_after(const char *value, int max)
     return v > max ? max : (int)v;
 }
 
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0], cp, min;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+/* Copies src into dst for a human text: control characters become spaces,
+ * invalid UTF-8 bytes '?', and the cut never splits a character. */
+void sms_clean_text(char *dst, size_t dstlen, const char *src)
+{
+    const unsigned char *p = (const unsigned char *)(src ? src : "");
+    size_t n = strlen((const char *)p), o = 0;
+    if (!dstlen)
+        return;
+    while (*p) {
+        size_t l = utf8_len(p, n);
+        if (o + (l ? l : 1) >= dstlen)
+            break;
+        if (l == 1 && (*p < 0x20 || *p == 0x7F))
+            dst[o++] = ' ';
+        else if (l == 0)
+            dst[o++] = '?';
+        else
+            memcpy(dst + o, p, l), o += l;
+        p += l ? l : 1;
+        n -= l ? l : 1;
+    }
+    dst[o] = 0;
+}
+
+/* A copy of s as valid UTF-8: each invalid byte becomes U+FFFD. */
+char *sms_utf8_dup(const char *s, size_t *out_len)
+{
+    size_t n = strlen(s), o = 0;
+    char *out = malloc(3 * n + 1);
+    if (!out)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    while (n > 0) {
+        size_t l = utf8_len(p, n);
+        if (l)
+            memcpy(out + o, p, l), o += l;
+        else
+            memcpy(out + o, "\xEF\xBF\xBD", 3), o += 3, l = 1;
+        p += l;
+        n -= l;
+    }
+    out[o] = 0;
+    *out_len = o;
+    return out;
+}
+
+void sms_textf(char *dst, size_t dstlen, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    sms_clean_text(dst, dstlen, tmp);
+}
+
 void sms_http_req_clear(struct sms_http_req *r)
 {
     free(r->method);

@@ -70,6 +70,17 @@ int sms_ed25519_verify(const unsigned char *pub, size_t pub_len, const unsigned 
 /* "Authorization: Basic base64(user:pass)" as a new string. */
 char *sms_basic_auth_header(const char *user, const char *pass);
 
+/* Copies src into dst (dstlen bytes) for a human text: control characters
+ * become spaces, invalid UTF-8 bytes '?', the cut never splits a
+ * character. */
+void sms_clean_text(char *dst, size_t dstlen, const char *src);
+/* printf into dst as sms_clean_text would copy it (for error texts). */
+void sms_textf(char *dst, size_t dstlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A copy of s as valid UTF-8, each invalid byte replaced by U+FFFD; the
+ * length goes to *out_len.  NULL when memory runs out. */
+char *sms_utf8_dup(const char *s, size_t *out_len);
+
 /* Parses an HTTP Retry-After value (delta-seconds; an HTTP date is taken
  * as 0 = "unknown").  Returns seconds >= 0, clamped to max. */
 int sms_retry_after(const char *value, int max);

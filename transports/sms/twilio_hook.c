@@ -12,8 +12,6 @@
 /* From twilio.c (declared in both files: no private header). */
 const char *sms_twilio_get(const struct sms_cfg *cfg, const char *key);
 enum tr_cond sms_twilio_cond(long code, enum tr_cond dflt, const char **what);
-void sms_twilio_clean(char *dst, size_t dstlen, const char *src);
-char *sms_twilio_utf8_dup(const char *s, size_t *out_len);
 int sms_twilio_verify(const struct sms_cfg *cfg, const struct sms_webhook *w);
 int sms_twilio_parse_webhook(const struct sms_cfg *cfg, const struct sms_webhook *w,
                              struct sms_events *out, char *err, size_t errlen);
@@ -215,7 +213,7 @@ static int parse_inbound(const struct sms_form *p, struct sms_event *ev, char *e
     ev->from = strdup(from);
     ev->to = strdup(to);
     ev->msg_id = strdup(sid);
-    ev->text = sms_twilio_utf8_dup(body ? body : "", &ev->text_len);
+    ev->text = sms_utf8_dup(body ? body : "", &ev->text_len);
     if (!ev->from || !ev->to || !ev->msg_id || !ev->text)
         goto oom;
     for (long i = 0; i < n_media && i < SMS_MAX_MEDIA; i++) {
@@ -265,7 +263,7 @@ static int parse_status(const struct sms_form *p, const char *status, const char
                      what ? what : "delivery failed", status);
         else
             snprintf(raw, sizeof(raw), "Twilio reported the message %s", status);
-        sms_twilio_clean(text, sizeof(text), raw);
+        sms_clean_text(text, sizeof(text), raw);
         if (!(ev->error = strdup(text)))
             goto oom;
     } else {

@@ -95,34 +95,6 @@ static int vonage_build_send(const struct sms_cfg *cfg, const struct sms_send_re
 
 /* ---- Answer classification ------------------------------------------------ */
 
-/* printf into dst, then replaces control characters with spaces and drops
- * a UTF-8 sequence cut by the truncation. */
-static void put_text(char *dst, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void put_text(char *dst, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(dst, n, fmt, ap);
-    va_end(ap);
-    size_t len = strlen(dst);
-    if (r > 0 && (size_t)r >= n && len > 0) {
-        /* truncated: back up over an incomplete trailing sequence */
-        size_t i = len;
-        while (i > 0 && ((unsigned char)dst[i - 1] & 0xC0) == 0x80)
-            i--;
-        if (i > 0 && ((unsigned char)dst[i - 1] & 0x80)) {
-            unsigned char lead = (unsigned char)dst[i - 1];
-            size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            if (len - (i - 1) < need)
-                dst[i - 1] = 0;
-        }
-    }
-    for (unsigned char *p = (unsigned char *)dst; *p; p++)
-        if (*p < 0x20 || *p == 0x7F)
-            *p = ' ';
-}
-
 enum vclass { V_OK, V_TRANSIENT, V_PERMANENT };
 struct vstatus {
     int code;
@@ -201,16 +173,16 @@ static void vonage_parse_send(const struct sms_cfg *cfg, int http_status, const 
     if (http_status == 401 || http_status == 403) {
         res->outcome = SMS_PERMANENT;
         res->cond = TR_COND_INTERNAL_SERVER_ERROR;
-        put_text(res->text, sizeof(res->text),
-                 "SMS gateway misconfigured: Vonage refused its credentials (HTTP %d)",
-                 http_status);
+        sms_textf(res->text, sizeof(res->text),
+                  "SMS gateway misconfigured: Vonage refused its credentials (HTTP %d)",
+                  http_status);
         return;
     }
     if (http_status < 200 || http_status >= 300) {
         res->outcome = SMS_PERMANENT;
         res->cond = TR_COND_BAD_REQUEST;
-        put_text(res->text, sizeof(res->text), "Vonage rejected the message (HTTP %d)",
-                 http_status);
+        sms_textf(res->text, sizeof(res->text), "Vonage rejected the message (HTTP %d)",
+                  http_status);
         return;
     }
 
@@ -248,21 +220,22 @@ static void vonage_parse_send(const struct sms_cfg *cfg, int http_status, const 
             res->outcome = SMS_TRANSIENT;
             res->retry_after = sms_retry_after(retry_after, 3600);
             res->cond = vs->cond;
-            put_text(res->text, sizeof(res->text), "Vonage status %d: %s%s", code, etext, partinfo);
+            sms_textf(res->text, sizeof(res->text), "Vonage status %d: %s%s", code, etext,
+                      partinfo);
             break;
         }
         res->outcome = SMS_PERMANENT;
         res->cond = vs ? vs->cond : TR_COND_UNDEFINED;
         if (vs && vs->misconfig)
-            put_text(res->text, sizeof(res->text),
-                     "SMS gateway misconfigured: Vonage status %d: %s%s", code, etext, partinfo);
+            sms_textf(res->text, sizeof(res->text),
+                      "SMS gateway misconfigured: Vonage status %d: %s%s", code, etext, partinfo);
         else if (code == 9)
-            put_text(res->text, sizeof(res->text),
-                     "The SMS gateway's account is out of credit (Vonage status 9: %s)%s", etext,
-                     partinfo);
+            sms_textf(res->text, sizeof(res->text),
+                      "The SMS gateway's account is out of credit (Vonage status 9: %s)%s", etext,
+                      partinfo);
         else
-            put_text(res->text, sizeof(res->text), "Vonage status %s: %s%s", st ? st : "(none)",
-                     etext, partinfo);
+            sms_textf(res->text, sizeof(res->text), "Vonage status %s: %s%s", st ? st : "(none)",
+                      etext, partinfo);
         break;
     }
     cJSON_Delete(root);
