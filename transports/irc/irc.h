@@ -5,7 +5,10 @@
  *   irc_conn.c   one connection per (user, server): TCP/TLS on a libevent
  *                bufferevent, registration (CAP, SASL), flood control,
  *                keepalive, reconnect with rejoin
+ *   irc_cap.c    registration: CAP negotiation and SASL
  *   irc_event.c  IRC side: lines from the server turned into XMPP
+ *   irc_room.c   channel members and their XEP-0045 presence
+ *   irc_xmpp.c   (XMPP side, from irc.c:) joins, leaves, messages, LIST
  *   irc_line.c, irc_split.c, irc_text.c, irc_addr.c: pure protocol helpers
  *
  * IRC is spoken by our own code (DESIGN §2: not libircclient). */
@@ -122,7 +125,18 @@ struct irc_user_settings {
 void irc_user_settings(struct irc *t, const char *bare_jid, struct irc_user_settings *out);
 void irc_log(struct irc *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* irc_xmpp.c: the transport ops of the XMPP side */
+void irc_xmpp_presence(void *state, const struct tr_presence_in *p);
+int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err);
+int irc_xmpp_disco_items(void *state, struct tr_disco *req, const char *user, const char *to_local);
+
+/* irc_cap.c: PING, CAP and SASL during registration; 1 when consumed. */
+int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m);
+
 /* irc_conn.c */
+/* Writes now, bypassing flood control (registration, PONG, QUIT). */
+void irc_write_now(struct irc_conn *c, const char *line);
+void irc_cmd_now(struct irc_conn *c, const char *command, size_t n, const char *const *params);
 struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *server, int create,
                               const char *nick, struct tr_error *err);
 /* Queues a line (without CRLF) for sending under flood control; 0, or -1
@@ -140,6 +154,21 @@ struct irc_chan *irc_chan_add(struct irc_conn *c, const char *name, const char *
 void irc_chan_free(struct irc_chan *ch);
 void irc_chan_remove(struct irc_conn *c, struct irc_chan *ch);
 int irc_is_channel(const struct irc_conn *c, const char *name);
+
+/* irc_room.c: members and room presence */
+char *irc_room_of(struct irc_conn *c, const char *chan); /* the room's JID local part */
+struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick);
+struct irc_member *irc_member_add(struct irc_chan *ch, const char *nick, char prefix);
+void irc_member_del(struct irc_chan *ch, const char *nick);
+/* Occupant presence of nick to resource res (all when NULL). */
+void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, char prefix,
+                  int available, const char *status, const int *codes, size_t n_codes,
+                  const char *new_nick, const char *res);
+void irc_deliver(struct irc_conn *c, const char *user, const char *from_local, const char *from_res,
+                 enum tr_msg_type type, const char *text, const char *subject, const char *id);
+/* A failed join: error presence to every waiting resource; the room goes. */
+void irc_join_failed(struct irc_conn *c, struct irc_chan *ch, enum tr_cond cond, const char *text);
+void irc_fail_all_joins(struct irc_conn *c, enum tr_cond cond, const char *text);
 
 /* irc_event.c */
 void irc_event(struct irc_conn *c, const struct irc_msg *m);

@@ -34,7 +34,7 @@ static int64_t now_ms(void)
 }
 
 /* Writes a line now, bypassing flood control (registration, PONG). */
-static void write_now(struct irc_conn *c, const char *line)
+void irc_write_now(struct irc_conn *c, const char *line)
 {
     if (!c->bev)
         return;
@@ -42,7 +42,7 @@ static void write_now(struct irc_conn *c, const char *line)
     bufferevent_write(c->bev, "\r\n", 2);
 }
 
-static void cmd_now(struct irc_conn *c, const char *command, size_t n, const char *const *params)
+void irc_cmd_now(struct irc_conn *c, const char *command, size_t n, const char *const *params)
 {
     char line[IRC_OUT_MAX + 1];
     if (irc_build(line, sizeof(line), command, n, params) > 0 && c->bev)
@@ -63,7 +63,7 @@ static void flush_queue(struct irc_conn *c)
         char *line = c->queue[c->qhead];
         c->qhead = (c->qhead + 1) % c->qcap;
         c->qlen--;
-        write_now(c, line);
+        irc_write_now(c, line);
         free(line);
         c->tokens -= 1.0;
     }
@@ -183,7 +183,6 @@ int irc_is_channel(const struct irc_conn *c, const char *name)
 /* ---- Connecting --------------------------------------------------------------- */
 
 static void conn_close(struct irc_conn *c, const char *reason, int retry);
-int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m);
 static void read_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
@@ -271,20 +270,20 @@ static void registration(struct irc_conn *c)
 {
     c->state = IC_REGISTERING;
     c->last_rx_ms = now_ms();
-    write_now(c, "CAP LS 302");
+    irc_write_now(c, "CAP LS 302");
     if (c->pass) {
         const char *p[] = {c->pass};
-        cmd_now(c, "PASS", 1, p);
+        irc_cmd_now(c, "PASS", 1, p);
     }
     const char *nick[] = {c->nick};
-    cmd_now(c, "NICK", 1, nick);
+    irc_cmd_now(c, "NICK", 1, nick);
     char user[64];
     snprintf(user, sizeof(user), "%.9s", c->nick);
     for (char *p = user; *p; p++)
         if (!isalnum((unsigned char)*p))
             *p = 'x';
     const char *u[] = {user, "0", "*", c->t->realname};
-    cmd_now(c, "USER", 4, u);
+    irc_cmd_now(c, "USER", 4, u);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -364,7 +363,7 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (idle >= PING_EVERY_S) {
         const char *p[] = {"ferry"};
-        cmd_now(c, "PING", 1, p);
+        irc_cmd_now(c, "PING", 1, p);
     }
 }
 
@@ -377,7 +376,7 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
             return; /* someone came back */
     c->quitting = 1;
     const char *p[] = {"Leaving"};
-    cmd_now(c, "QUIT", 1, p);
+    irc_cmd_now(c, "QUIT", 1, p);
     irc_conn_free(c);
 }
 
@@ -521,85 +520,4 @@ void irc_conn_free(struct irc_conn *c)
     free(c->server);
     free(c->nick);
     free(c);
-}
-
-/* Registration-level lines, handled here before irc_event sees the rest:
- * returns 1 when consumed. */
-int irc_conn_registration(struct irc_conn *c, const struct irc_msg *m)
-{
-    const char *cmd = m->command;
-    if (strcasecmp(cmd, "PING") == 0) {
-        const char *p[] = {m->nparams ? m->params[0] : "ferry"};
-        cmd_now(c, "PONG", 1, p);
-        return 1;
-    }
-    if (strcasecmp(cmd, "CAP") == 0 && m->nparams >= 2) {
-        const char *sub = m->params[1];
-        const char *list = m->params[m->nparams - 1];
-        if (strcasecmp(sub, "LS") == 0) {
-            if (m->nparams >= 4 && strcmp(m->params[2], "*") == 0)
-                return 1; /* more LS lines follow; we ask from the last one */
-            static const char *const wanted[] = {"multi-prefix", "server-time", "echo-message",
-                                                 "away-notify",  "cap-notify",  NULL};
-            char req[256] = "";
-            size_t off = 0;
-            for (size_t i = 0; wanted[i]; i++)
-                if (strstr(list, wanted[i]))
-                    off += (size_t)snprintf(req + off, sizeof(req) - off, "%s%s", off ? " " : "",
-                                            wanted[i]);
-            int want_sasl = (c->sasl_user || c->srv->sasl_external) && strstr(list, "sasl");
-            if (want_sasl)
-                off += (size_t)snprintf(req + off, sizeof(req) - off, "%ssasl", off ? " " : "");
-            if (off) {
-                const char *p[] = {"REQ", req};
-                cmd_now(c, "CAP", 2, p);
-            } else {
-                write_now(c, "CAP END");
-            }
-            if ((c->sasl_user || c->srv->sasl_external) && !strstr(list, "sasl"))
-                irc_log(c->t, 1, "%s offers no SASL; continuing without it", c->server);
-        } else if (strcasecmp(sub, "ACK") == 0) {
-            c->cap_echo |= strstr(list, "echo-message") != NULL;
-            c->cap_multi_prefix |= strstr(list, "multi-prefix") != NULL;
-            if (strstr(list, "sasl")) {
-                const char *p[] = {c->srv->sasl_external ? "EXTERNAL" : "PLAIN"};
-                cmd_now(c, "AUTHENTICATE", 1, p);
-            } else if (c->state == IC_REGISTERING) {
-                write_now(c, "CAP END");
-            }
-        } else if (strcasecmp(sub, "NAK") == 0 && c->state == IC_REGISTERING) {
-            write_now(c, "CAP END");
-        }
-        return 1;
-    }
-    if (strcasecmp(cmd, "AUTHENTICATE") == 0 && m->nparams && strcmp(m->params[0], "+") == 0) {
-        if (c->srv->sasl_external) {
-            write_now(c, "AUTHENTICATE +");
-            return 1;
-        }
-        const char *u = c->sasl_user, *pw = c->sasl_password ? c->sasl_password : "";
-        size_t ul = strlen(u), pl = strlen(pw), n = ul * 2 + pl + 2;
-        unsigned char *raw = malloc(n);
-        char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-        if (raw && b64) {
-            memcpy(raw, u, ul);
-            raw[ul] = 0;
-            memcpy(raw + ul + 1, u, ul);
-            raw[2 * ul + 1] = 0;
-            memcpy(raw + 2 * ul + 2, pw, pl);
-            EVP_EncodeBlock((unsigned char *)b64, raw, (int)n);
-            const char *p[] = {b64};
-            cmd_now(c, "AUTHENTICATE", 1, p); /* payloads over 400 bytes: not supported */
-            OPENSSL_cleanse(raw, n);
-        }
-        free(raw);
-        free(b64);
-        return 1;
-    }
-    if (strcmp(cmd, "903") == 0) {
-        c->cap_sasl_done = 1;
-        write_now(c, "CAP END");
-        return 1;
-    }
-    return 0;
 }

@@ -12,13 +12,6 @@
 #include "irc_line.h"
 #include "irc_text.h"
 
-/* The room's JID local part for channel name on this connection. */
-static char *room_of(struct irc_conn *c, const char *chan)
-{
-    struct irc_addr a = {IRC_ADDR_CHANNEL, (char *)chan, c->server};
-    return irc_addr_local(&a, c->t->fixed_server);
-}
-
 static char *nick_local(struct irc_conn *c, const char *nick)
 {
     struct irc_addr a = {IRC_ADDR_NICK, (char *)nick, c->server};
@@ -31,148 +24,6 @@ static char *nick_local(struct irc_conn *c, const char *nick)
     return l;
 }
 
-static enum tr_role role_of(char prefix)
-{
-    return prefix == '@' || prefix == '~' || prefix == '&' || prefix == '%' ? TR_ROLE_MODERATOR
-                                                                            : TR_ROLE_PARTICIPANT;
-}
-
-static enum tr_affiliation aff_of(char prefix)
-{
-    return prefix == '~'                    ? TR_AFF_OWNER
-           : prefix == '@' || prefix == '&' ? TR_AFF_ADMIN
-                                            : TR_AFF_NONE;
-}
-
-static struct irc_member *member(struct irc_chan *ch, const char *nick)
-{
-    for (size_t i = 0; i < ch->n_members; i++)
-        if (strcasecmp(ch->members[i].nick, nick) == 0)
-            return &ch->members[i];
-    return NULL;
-}
-
-static struct irc_member *member_add(struct irc_chan *ch, const char *nick, char prefix)
-{
-    struct irc_member *m = member(ch, nick);
-    if (m) {
-        m->prefix = prefix;
-        return m;
-    }
-    struct irc_member *n = realloc(ch->members, (ch->n_members + 1) * sizeof(*n));
-    if (!n)
-        return NULL;
-    ch->members = n;
-    m = &ch->members[ch->n_members];
-    if (!(m->nick = strdup(nick)))
-        return NULL;
-    m->prefix = prefix;
-    ch->n_members++;
-    return m;
-}
-
-static void member_del(struct irc_chan *ch, const char *nick)
-{
-    struct irc_member *m = member(ch, nick);
-    if (!m)
-        return;
-    free(m->nick);
-    *m = ch->members[--ch->n_members];
-}
-
-/* Occupant presence of nick to one resource (or all when res is NULL). */
-static void occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, char prefix,
-                     int available, const char *status, const int *codes, size_t n_codes,
-                     const char *new_nick, const char *res)
-{
-    char *room = room_of(c, ch->name);
-    for (size_t i = 0; room && i < ch->n_res; i++) {
-        if (res && strcmp(res, ch->res[i]) != 0)
-            continue;
-        struct tr_presence_out p = {
-            .user = ch->res[i],
-            .from_local = room,
-            .from_resource = nick,
-            .available = available,
-            .status = status,
-            .muc = 1,
-            .role = available ? role_of(prefix) : TR_ROLE_NONE,
-            .affiliation = aff_of(prefix),
-            .new_nick = new_nick,
-        };
-        for (size_t k = 0; k < n_codes && k < 6; k++)
-            p.codes[p.n_codes++] = codes[k];
-        c->t->core->presence(c->t->ci, &p);
-    }
-    free(room);
-}
-
-void irc_send_occupants(struct irc_conn *c, struct irc_chan *ch, const char *resource)
-{
-    for (size_t i = 0; i < ch->n_members; i++)
-        if (strcasecmp(ch->members[i].nick, c->nick) != 0)
-            occupant(c, ch, ch->members[i].nick, ch->members[i].prefix, 1, NULL, NULL, 0, NULL,
-                     resource);
-}
-
-static void deliver(struct irc_conn *c, const char *user, const char *from_local,
-                    const char *from_res, enum tr_msg_type type, const char *text,
-                    const char *subject, const char *id)
-{
-    struct tr_inbound in = {.user = user,
-                            .from_local = from_local,
-                            .from_resource = from_res,
-                            .id = id,
-                            .body = text,
-                            .body_len = text ? strlen(text) : 0,
-                            .type = type,
-                            .subject = subject};
-    if (c->t->core->deliver(c->t->ci, &in) != 0)
-        irc_log(c->t, 0, "could not store a message from IRC for delivery");
-}
-
-void irc_send_self(struct irc_conn *c, struct irc_chan *ch, const char *resource)
-{
-    struct irc_member *me = member(ch, c->nick);
-    int codes[] = {110};
-    occupant(c, ch, c->nick, me ? me->prefix : 0, 1, NULL, codes, 1, NULL, resource);
-    char *room = room_of(c, ch->name);
-    /* The subject ends the join (XEP-0045 §7.2.15); history is not replayed. */
-    if (room)
-        deliver(c, resource, room, NULL, TR_MSG_GROUPCHAT, NULL, ch->topic ? ch->topic : "", NULL);
-    free(room);
-}
-
-void irc_room_status(struct irc_conn *c, struct irc_chan *ch, const char *text)
-{
-    char *room = room_of(c, ch->name);
-    for (size_t i = 0; room && i < ch->n_res; i++)
-        deliver(c, ch->res[i], room, NULL, TR_MSG_GROUPCHAT, text, NULL, NULL);
-    free(room);
-}
-
-/* A failed join: an error presence to every resource waiting, room gone. */
-static void join_failed(struct irc_conn *c, struct irc_chan *ch, enum tr_cond cond,
-                        const char *text)
-{
-    char *room = room_of(c, ch->name);
-    for (size_t i = 0; room && i < ch->n_res; i++) {
-        struct tr_presence_out p = {
-            .user = ch->res[i], .from_local = room, .from_resource = c->nick, .error = 1};
-        p.err.cond = cond;
-        snprintf(p.err.text, sizeof(p.err.text), "%s", text);
-        c->t->core->presence(c->t->ci, &p);
-    }
-    free(room);
-    irc_chan_remove(c, ch);
-}
-
-static void fail_all_joins(struct irc_conn *c, enum tr_cond cond, const char *text)
-{
-    while (c->chans)
-        join_failed(c, c->chans, cond, text);
-}
-
 void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
 {
     char text[400];
@@ -183,7 +34,7 @@ void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
     }
     if (!c->was_ready) {
         snprintf(text, sizeof(text), "Cannot connect to %s: %s.", c->server, reason);
-        fail_all_joins(c, TR_COND_REMOTE_SERVER_TIMEOUT, text);
+        irc_fail_all_joins(c, TR_COND_REMOTE_SERVER_TIMEOUT, text);
         return;
     }
     for (struct irc_chan *ch = c->chans; ch; ch = ch->next) {
@@ -199,7 +50,7 @@ void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
         /* Nothing will bring the rooms back: tell the resources. */
         snprintf(text, sizeof(text), "Connection to %s failed: %s", c->server, reason);
         for (struct irc_chan *ch = c->chans; ch; ch = ch->next) {
-            char *room = room_of(c, ch->name);
+            char *room = irc_room_of(c, ch->name);
             for (size_t i = 0; room && i < ch->n_res; i++) {
                 struct tr_presence_out p = {.user = ch->res[i],
                                             .from_local = room,
@@ -248,7 +99,7 @@ static void on_list(struct irc_conn *c, const struct irc_msg *m)
     snprintf(name, sizeof(name), "%s (%s)%s%s", m->params[1], m->params[2],
              m->nparams > 3 ? ": " : "", m->nparams > 3 ? text_of(c, m->params[3], &clean) : "");
     free(clean);
-    char *local = room_of(c, m->params[1]);
+    char *local = irc_room_of(c, m->params[1]);
     if (!local)
         return;
     c->litems[c->n_litems].local = local;
@@ -309,7 +160,7 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
     }
     if (irc_is_channel(c, target)) {
         struct irc_chan *ch = irc_chan_find(c, target);
-        char *room = ch ? room_of(c, ch->name) : NULL;
+        char *room = ch ? irc_room_of(c, ch->name) : NULL;
         if (ch && room && m->nick && strcasecmp(m->nick, c->nick) == 0) {
             /* echo-message: our own line; reflect the original once. */
             if (ch->n_echo) {
@@ -321,22 +172,22 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
                 if (nl)
                     *nl = 0;
                 for (size_t i = 0; i < ch->n_res; i++)
-                    deliver(c, ch->res[i], room, c->nick, TR_MSG_GROUPCHAT, nl ? nl + 1 : text,
-                            NULL, id);
+                    irc_deliver(c, ch->res[i], room, c->nick, TR_MSG_GROUPCHAT, nl ? nl + 1 : text,
+                                NULL, id);
                 free(tagged);
             }
         } else if (ch && room) {
             for (size_t i = 0; i < ch->n_res; i++)
-                deliver(c, ch->res[i], room, from, TR_MSG_GROUPCHAT, text, NULL, NULL);
+                irc_deliver(c, ch->res[i], room, from, TR_MSG_GROUPCHAT, text, NULL, NULL);
         }
         free(room);
     } else if (!m->user && !m->host && m->nick && strchr(m->nick, '.')) {
         /* A server notice: from the server JID. */
-        deliver(c, c->user, c->server, NULL, TR_MSG_CHAT, text, NULL, NULL);
+        irc_deliver(c, c->user, c->server, NULL, TR_MSG_CHAT, text, NULL, NULL);
     } else if (m->nick && strcasecmp(m->nick, c->nick) != 0) {
         char *local = nick_local(c, from);
         if (local)
-            deliver(c, c->user, local, NULL, TR_MSG_CHAT, text, NULL, NULL);
+            irc_deliver(c, c->user, local, NULL, TR_MSG_CHAT, text, NULL, NULL);
         free(local);
     }
     free(clean);
@@ -360,7 +211,7 @@ static void on_names(struct irc_conn *c, const struct irc_msg *m)
             tok++;
         }
         if (*tok)
-            member_add(ch, tok, prefix);
+            irc_member_add(ch, tok, prefix);
     }
     free(list);
 }
@@ -389,14 +240,14 @@ static void on_join(struct irc_conn *c, const struct irc_msg *m)
     if (strcasecmp(m->nick, c->nick) == 0) {
         int again = ch->names_done;
         ch->joined = 1;
-        member_add(ch, c->nick, 0);
+        irc_member_add(ch, c->nick, 0);
         if (again)
             irc_room_status(c, ch, "Reconnected and rejoined.");
         return;
     }
-    member_add(ch, m->nick, 0);
+    irc_member_add(ch, m->nick, 0);
     if (ch->names_done)
-        occupant(c, ch, m->nick, 0, 1, NULL, NULL, 0, NULL, NULL);
+        irc_occupant(c, ch, m->nick, 0, 1, NULL, NULL, 0, NULL, NULL);
 }
 
 static void gone(struct irc_conn *c, struct irc_chan *ch, const char *nick, const char *reason,
@@ -409,11 +260,11 @@ static void gone(struct irc_conn *c, struct irc_chan *ch, const char *nick, cons
         codes[n++] = 307;
     if (self)
         codes[n++] = 110;
-    occupant(c, ch, nick, 0, 0, reason, codes, n, NULL, NULL);
+    irc_occupant(c, ch, nick, 0, 0, reason, codes, n, NULL, NULL);
     if (self)
         irc_chan_remove(c, ch);
     else
-        member_del(ch, nick);
+        irc_member_del(ch, nick);
 }
 
 static void on_nick(struct irc_conn *c, const struct irc_msg *m)
@@ -423,16 +274,16 @@ static void on_nick(struct irc_conn *c, const struct irc_msg *m)
     const char *old = m->nick, *nw = m->params[0];
     int self = strcasecmp(old, c->nick) == 0;
     for (struct irc_chan *ch = c->chans; ch; ch = ch->next) {
-        struct irc_member *mem = member(ch, old);
+        struct irc_member *mem = irc_member_find(ch, old);
         if (!mem)
             continue;
         char prefix = mem->prefix;
         int codes[2] = {303, 110};
-        occupant(c, ch, old, prefix, 0, NULL, codes, self ? 2 : 1, nw, NULL);
-        member_del(ch, old);
-        member_add(ch, nw, prefix);
+        irc_occupant(c, ch, old, prefix, 0, NULL, codes, self ? 2 : 1, nw, NULL);
+        irc_member_del(ch, old);
+        irc_member_add(ch, nw, prefix);
         int codes2[1] = {110};
-        occupant(c, ch, nw, prefix, 1, NULL, codes2, self ? 1 : 0, NULL, NULL);
+        irc_occupant(c, ch, nw, prefix, 1, NULL, codes2, self ? 1 : 0, NULL, NULL);
     }
     if (self) {
         free(c->nick);
@@ -463,12 +314,12 @@ static void on_mode(struct irc_conn *c, const struct irc_msg *m)
         }
         if (arg >= m->nparams)
             break;
-        struct irc_member *mem = member(ch, m->params[arg++]);
+        struct irc_member *mem = irc_member_find(ch, m->params[arg++]);
         if (!mem)
             continue;
         char sym = *p == 'o' ? '@' : *p == 'v' ? '+' : *p == 'h' ? '%' : *p == 'q' ? '~' : '&';
         mem->prefix = add ? sym : 0;
-        occupant(c, ch, mem->nick, mem->prefix, 1, NULL, NULL, 0, NULL, NULL);
+        irc_occupant(c, ch, mem->nick, mem->prefix, 1, NULL, NULL, 0, NULL, NULL);
     }
 }
 
@@ -495,7 +346,7 @@ static int join_error(struct irc_conn *c, const struct irc_msg *m)
         snprintf(text, sizeof(text), "%s: %s", m->params[1],
                  text_of(c, m->params[m->nparams - 1], &clean));
         free(clean);
-        join_failed(c, ch, map[i].cond, text);
+        irc_join_failed(c, ch, map[i].cond, text);
         return 1;
     }
     return 0;
@@ -519,7 +370,7 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         char text[200];
         snprintf(text, sizeof(text), "The nickname %s is already in use on %s.", c->nick,
                  c->server);
-        fail_all_joins(c, TR_COND_CONFLICT, text);
+        irc_fail_all_joins(c, TR_COND_CONFLICT, text);
         irc_conn_close(c, "nickname in use", 0); /* freed later, from the loop */
     } else if (strcmp(cmd, "433") == 0) {
         for (struct irc_chan *ch = c->chans; ch; ch = ch->next)
@@ -531,7 +382,7 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
                  m->nparams ? text_of(c, m->params[m->nparams - 1], &clean) : "");
         free(clean);
         irc_log(t, 1, "SASL authentication with %s failed", c->server);
-        fail_all_joins(c, TR_COND_NOT_AUTHORIZED, text);
+        irc_fail_all_joins(c, TR_COND_NOT_AUTHORIZED, text);
         irc_conn_close(c, "SASL authentication failed", 0); /* freed later */
     } else if (strcmp(cmd, "322") == 0) {
         on_list(c, m);
@@ -553,13 +404,13 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         free(clean);
     } else if (strcasecmp(cmd, "TOPIC") == 0 && m->nparams >= 2) {
         struct irc_chan *ch = irc_chan_find(c, m->params[0]);
-        char *clean = NULL, *room = ch ? room_of(c, ch->name) : NULL;
+        char *clean = NULL, *room = ch ? irc_room_of(c, ch->name) : NULL;
         const char *topic = text_of(c, m->params[1], &clean);
         if (ch && room) {
             free(ch->topic);
             ch->topic = strdup(topic);
             for (size_t i = 0; i < ch->n_res; i++)
-                deliver(c, ch->res[i], room, m->nick, TR_MSG_GROUPCHAT, NULL, topic, NULL);
+                irc_deliver(c, ch->res[i], room, m->nick, TR_MSG_GROUPCHAT, NULL, topic, NULL);
         }
         free(room);
         free(clean);
@@ -586,7 +437,7 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         const char *why = m->nparams ? text_of(c, m->params[0], &clean) : NULL;
         for (struct irc_chan *ch = c->chans, *next; ch; ch = next) {
             next = ch->next;
-            if (member(ch, m->nick) && strcasecmp(m->nick, c->nick) != 0)
+            if (irc_member_find(ch, m->nick) && strcasecmp(m->nick, c->nick) != 0)
                 gone(c, ch, m->nick, why, 0);
         }
         free(clean);
@@ -615,6 +466,6 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         snprintf(text, sizeof(text), "%s %s", cmd,
                  m->nparams > 1 ? text_of(c, m->params[m->nparams - 1], &clean) : "");
         free(clean);
-        deliver(c, c->user, c->server, NULL, TR_MSG_CHAT, text, NULL, NULL);
+        irc_deliver(c, c->user, c->server, NULL, TR_MSG_CHAT, text, NULL, NULL);
     }
 }
