@@ -3,7 +3,7 @@ rejoins every room (with its key) and tells the users in the room instead
 of kicking them.  And TLS with certificate checks against a test CA."""
 
 import ferrytest as ft
-from harness_irc import Ngircd
+from harness_irc import IrcError, Ngircd
 from test_irc import IRC, irc_transport, muc_items
 
 
@@ -78,3 +78,42 @@ class IrcTls(ft.FerryCase):
         self.assertRegex(str(p), r"TLS|certificate")
         ferry.wait_log(r"TLS failed|certificate", 15)
         self.assertFalse([l for l in ngircd.log.lines() if "yuri" in l and "registered" in l])
+
+
+class IrcQuitGrace(ft.FerryCase):
+    server_kind = "prosody"
+
+    def test_quit_after_the_last_room_is_left(self):
+        ngircd = Ngircd(tls=False)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        transport = irc_transport(ngircd).replace("flood_burst = 20;",
+                                                  "flood_burst = 20; quit_grace = 1;")
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        watcher = ngircd.client("wally")
+        watcher.join("#g1")
+        room = "#g1%127.0.0.1@" + IRC
+        c = self.client(server, "gus")
+        c.join_room(room + "/gus")
+        c.wait_presence(room + "/gus", None, 15)
+        c.send_presence(room + "/gus", "unavailable")
+        watcher.wait_for(lambda m: m.command == "PART" and m.nick == "gus", timeout=10)
+        # Nothing else uses the connection: it quits after the grace period.
+        watcher.join("#g2")
+        c.join_room("#g2%127.0.0.1@" + IRC + "/gus")
+        watcher.wait_for(lambda m: m.command == "JOIN" and m.nick == "gus", timeout=10)
+        c.send_presence("#g2%127.0.0.1@" + IRC + "/gus", "unavailable")
+        watcher.wait_for(lambda m: m.command == "PART" and m.nick == "gus", timeout=10)
+
+        def gone():
+            try:
+                watcher.whois("gus", timeout=5)
+                return False
+            except IrcError:
+                return True
+        ft.wait_until(gone, 10, interval=0.3, what="gus to quit after the grace period")
+        # A QUIT, not a dropped connection.
+        self.assertTrue(ngircd.log.grep(r'"gus!.*unregistered.*Got QUIT command'),
+                        ngircd.log.tail())

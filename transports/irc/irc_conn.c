@@ -367,17 +367,36 @@ static void ping_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static void drained_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    irc_conn_free(arg); /* the QUIT is out */
+}
+
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct irc_conn *c = arg;
+    if (c->quitting) {
+        irc_conn_free(c); /* the QUIT did not drain in time */
+        return;
+    }
     for (struct irc_chan *ch = c->chans; ch; ch = ch->next)
         if (ch->n_res)
             return; /* someone came back */
     c->quitting = 1;
+    if (!c->bev) {
+        irc_conn_free(c);
+        return;
+    }
+    /* Socket bufferevents write later: free once QUIT has left (or after
+     * two seconds), so the server sees a QUIT and not a dropped link. */
     const char *p[] = {"Leaving"};
     irc_cmd_now(c, "QUIT", 1, p);
-    irc_conn_free(c);
+    bufferevent_setcb(c->bev, NULL, drained_cb, event_cb, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    struct timeval tv = {2, 0};
+    evtimer_add(c->ev_grace, &tv);
 }
 
 void irc_conn_quit_later(struct irc_conn *c)
