@@ -91,10 +91,23 @@ static void disco_info(struct instance *in, xmpp_stanza_t *st, const struct jid 
         if (caps & TR_CAP_MUC)
             add_feature(in, q, "http://jabber.org/protocol/muc");
     } else {
-        /* A contact on the foreign network. */
-        add_identity(in, q, "client", in->ops->gateway_type, NULL);
-        add_feature(in, q, NS_DISCO_INFO);
-        add_feature(in, q, NS_PING);
+        char *local = NULL;
+        int room = jid_unescape_local(to->local, &local) == 0 && transport_is_room(in, local);
+        if (room) {
+            /* A room on the foreign network (an IRC channel). */
+            add_identity(in, q, "conference", "text", local);
+            add_feature(in, q, NS_DISCO_INFO);
+            add_feature(in, q, "http://jabber.org/protocol/muc");
+            add_feature(in, q, "muc_nonanonymous");
+            add_feature(in, q, "muc_open");
+            add_feature(in, q, "muc_unsecured");
+        } else {
+            /* A contact on the foreign network. */
+            add_identity(in, q, "client", in->ops->gateway_type, NULL);
+            add_feature(in, q, NS_DISCO_INFO);
+            add_feature(in, q, NS_PING);
+        }
+        free(local);
     }
     if (caps & TR_CAP_RECEIPTS)
         add_feature(in, q, "urn:xmpp:receipts");

@@ -138,3 +138,8 @@ int transport_disco_items(struct instance *in, struct tr_disco *req, const char 
     return in->ops->disco_items && in->state ? in->ops->disco_items(in->state, req, user, to_local)
                                              : -1;
 }
+
+int transport_is_room(struct instance *in, const char *to_local)
+{
+    return in->ops->is_room && in->state ? in->ops->is_room(in->state, to_local) : 0;
+}

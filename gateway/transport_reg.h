@@ -29,6 +29,7 @@ void transport_presence(struct instance *in, const struct tr_presence_in *p);
 int transport_disco_items(struct instance *in, struct tr_disco *req, const char *user,
                           const char *to_local);
 unsigned transport_caps(struct instance *in);
+int transport_is_room(struct instance *in, const char *to_local);
 /* Options for a registration field; see transport_ops.reg_options. */
 int transport_reg_options(struct instance *in, const char *user, const char *var, char ***opts,
                           size_t *n);

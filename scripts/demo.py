@@ -2,20 +2,26 @@
 """Ferry's local demo, in the foreground, state in .demo/:
 
   - a Prosody on 127.0.0.1 with the account demo@localhost (password "demo")
-    and the components echo.localhost and sms.localhost;
-  - Ferry with the loopback transport (echo.localhost) and the SMS transport
+    and the components echo.localhost, sms.localhost and irc.localhost;
+  - Ferry with the loopback transport (echo.localhost), the SMS transport
     (sms.localhost, provider kannel: demo@localhost owns +15550000001,
-    +15550000002 is free to claim by registering);
+    +15550000002 is free to claim by registering) and the IRC transport
+    (irc.localhost, one server: "127.0.0.1", the local ngircd, plaintext);
   - a Kannel (bearerbox + smsbox) with its fake SMS centre (fakesmsc): the
     SMS a user sends are printed here as a fake phone receives them, and
     scripts/demo-sms-reply answers from a fake phone (through a Unix socket,
-    .demo/phone.sock, to Kannel.inject_mo).
+    .demo/phone.sock, to Kannel.inject_mo);
+  - an ngircd on 127.0.0.1 (port 6667 when free, plaintext, no TLS):
+    #demo%127.0.0.1@irc.localhost is its channel #demo, and
+    scripts/demo-irc-say talks there from the IRC side (the port is in
+    .demo/irc.port).
 
     /usr/bin/python3 scripts/demo.py build/ferry
 
 Without Kannel installed (Debian packages kannel, kannel-extras) the SMS
-part is left out.  Ctrl-C (or SIGTERM) stops Ferry, then Kannel and Prosody.
-Reuses the e2e harness (tests/e2e/ferrytest.py): Prosody, Kannel.
+part is left out, without ngircd the IRC part.  Ctrl-C (or SIGTERM) stops
+Ferry, then ngircd, Kannel and Prosody.  Reuses the e2e harness
+(tests/e2e/ferrytest.py): Prosody, Kannel, Ngircd.
 """
 
 import json
@@ -41,6 +47,10 @@ DEMO_NUMBER = "+15550000001"    # demo@localhost's, assigned in the config
 POOL_NUMBER = "+15550000002"    # free: another account can claim it by registering
 PHONE = "+15557654321"          # a fake phone to text in the instructions
 PHONE_SOCKET = "phone.sock"     # in .demo/; scripts/demo-sms-reply connects here
+IRC = "irc.localhost"
+IRC_SERVER = "127.0.0.1"        # the IRC server's name in JIDs: #demo%127.0.0.1@irc.localhost
+IRC_CHANNEL = "#demo"
+IRC_PORT_FILE = "irc.port"      # in .demo/; scripts/demo-irc-say reads the port here
 E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 SMS_TRANSPORT = """,
@@ -57,6 +67,16 @@ SMS_TRANSPORT = """,
         allow_ips = [ "127.0.0.1" ];
         numbers = [ "%(mine)s=demo@localhost", "%(pool)s" ];
         default_country = "1";
+    }"""
+
+IRC_TRANSPORT = """,
+    {
+        driver = "irc";
+        domain = "%(domain)s";
+        description = "IRC gateway (demo: a local ngircd)";
+        servers = (
+            { name = "%(server)s"; port = %(port)d; plaintext = true; }
+        );
     }"""
 
 
@@ -210,6 +230,15 @@ def kannel_missing():
         return str(e)
 
 
+def ngircd_missing():
+    """None when ngircd is installed, else why not."""
+    try:
+        ft.ngircd_info()
+        return None
+    except (RuntimeError, OSError) as e:
+        return str(e)
+
+
 def stop_quietly(what, fn):
     try:
         fn()
@@ -250,9 +279,26 @@ def main():
             webhook_base_url="http://127.0.0.1:%d/sms/%s?token=%s" % (http_port, SMS, token),
             workdir=kannel_dir, password=secrets.token_hex(12), http_queue_delay=1)
 
+    no_ngircd = ngircd_missing()
+    ngircd = None
+    irc_port_path = os.path.join(state, IRC_PORT_FILE)
+    try:
+        os.unlink(irc_port_path)                            # last run's
+    except FileNotFoundError:
+        pass
+    if no_ngircd is None:
+        ngircd_dir = os.path.join(state, "ngircd")
+        shutil.rmtree(ngircd_dir, ignore_errors=True)       # last run's config and logs
+        os.makedirs(ngircd_dir)
+        # Plaintext only: TLS to IRC (the default for real servers) is shown
+        # in conf/ferry.conf.example and covered by the e2e tests.
+        ngircd = ft.Ngircd(workdir=ngircd_dir, server_name="ngircd.localhost",
+                           port=port_or_free(6667), tls=False, motd="Ferry demo IRC server")
+
+    extra = ([SMS] if kannel else []) + ([IRC] if ngircd else [])
     prosody = ft.Prosody(workdir=os.path.join(state, "prosody"), component=COMPONENT,
                          secret=secret, c2s_port=c2s_port, component_port=component_port,
-                         extra_components=[SMS] if kannel else [])
+                         extra_components=extra)
     ferry_proc = None
     phone_server = None
     stop_watch = threading.Event()
@@ -268,19 +314,25 @@ def main():
     try:
         if kannel:
             kannel.start()
+        if ngircd:
+            ngircd.start()
+            with open(irc_port_path, "w") as f:
+                f.write("%d\n" % ngircd.port)
         prosody.start()
         prosody.register("demo", "demo")
 
-        sms = ""
+        more = ""
         if kannel:
-            sms = SMS_TRANSPORT % dict(domain=SMS, sendsms_port=kannel.sendsms_port,
-                                       username=kannel.username, password=kannel.password,
-                                       http_port=http_port, token=token, mine=DEMO_NUMBER,
-                                       pool=POOL_NUMBER)
+            more = SMS_TRANSPORT % dict(domain=SMS, sendsms_port=kannel.sendsms_port,
+                                        username=kannel.username, password=kannel.password,
+                                        http_port=http_port, token=token, mine=DEMO_NUMBER,
+                                        pool=POOL_NUMBER)
+        if ngircd:
+            more += IRC_TRANSPORT % dict(domain=IRC, server=IRC_SERVER, port=ngircd.port)
         config_path = os.path.join(state, "ferry.conf")
         text = ft.ferry_config_text(prosody, store=os.path.join(state, "ferry.db"),
                                     log_level="info", http_port=http_port,
-                                    reconnect_min=1, reconnect_max=10, more_transports=sms)
+                                    reconnect_min=1, reconnect_max=10, more_transports=more)
         fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(text)
@@ -306,24 +358,43 @@ def main():
             sms_gateway = ""
             sms_howto = ("  (the SMS part of the demo needs Kannel: %s)\n" % no_kannel)
 
+        if ngircd:
+            room = "%s%%%s@%s" % (IRC_CHANNEL, IRC_SERVER, IRC)
+            irc_gateway = ("\n                %s  (IRC: the server \"%s\" is a local ngircd, "
+                           "port %d, plaintext)" % (IRC, IRC_SERVER, ngircd.port))
+            irc_howto = """  - join the group chat %(room)s with any nickname:
+    it is the channel %(chan)s of the local IRC server.  Talk in it from the
+    IRC side, in another terminal:
+        %(say)s "%(chan)s" "hello from IRC"
+        %(say)s --stay --nick bob "%(chan)s"     (stays, prints what is said)
+    or with any IRC client: 127.0.0.1 port %(port)d, no TLS, e.g.
+        irssi -c 127.0.0.1 -p %(port)d -n bob      then  /join %(chan)s
+    A private chat with bob: bob%%%(server)s@%(irc)s.
+""" % dict(room=room, chan=IRC_CHANNEL, server=IRC_SERVER, irc=IRC, port=ngircd.port,
+           say=shown_path(os.path.join(REPO, "scripts", "demo-irc-say")))
+        else:
+            irc_gateway = ""
+            irc_howto = "  (the IRC part of the demo needs ngircd: %s)\n" % no_ngircd
+
         print("""
 Ferry demo
   XMPP server : Prosody on 127.0.0.1, client port %d (plain, no TLS)
   account     : demo@localhost   password: demo
-  gateways    : %s (loopback transport: echoes what you send)%s
+  gateways    : %s (loopback transport: echoes what you send)%s%s
   health      : http://127.0.0.1:%d/healthz
-  state, logs : %s  (Prosody log: prosody/prosody.log%s)
+  state, logs : %s  (Prosody log: prosody/prosody.log%s%s)
 
 In an XMPP client (Gajim, Dino, Profanity, ...) add the account demo@localhost
 with password "demo", server 127.0.0.1, port %d, TLS/encryption off (allow
 plain-text authentication), then:
   - send a message to anything@%s: it comes back;
-%sCtrl-C stops the demo.
-""" % (c2s_port, COMPONENT, sms_gateway, http_port, state,
-       ", Kannel: kannel/" if kannel else "", c2s_port, COMPONENT, sms_howto), flush=True)
+%s%sCtrl-C stops the demo.
+""" % (c2s_port, COMPONENT, sms_gateway, irc_gateway, http_port, state,
+       ", Kannel: kannel/" if kannel else "", ", ngircd: ngircd/" if ngircd else "",
+       c2s_port, COMPONENT, sms_howto, irc_howto), flush=True)
 
         # Ferry stays in our process group: Ctrl-C reaches it directly.
-        # (Prosody and Kannel run in sessions of their own: stopped below.)
+        # (Prosody, Kannel and ngircd run in sessions of their own: stopped below.)
         ferry_proc = subprocess.Popen([ferry_bin, "-c", config_path], stdin=subprocess.DEVNULL)
         try:
             rc = ferry_proc.wait()
@@ -356,6 +427,14 @@ plain-text authentication), then:
                 ferry_proc.kill()
                 ferry_proc.wait()
         stop_watch.set()
+        if ngircd is not None:
+            print("demo: stopping ngircd", flush=True)
+            stop_quietly("ngircd", ngircd.stop)
+            stop_quietly("ngircd", ngircd.cleanup)      # kills leftovers; keeps .demo/ngircd
+            try:
+                os.unlink(irc_port_path)
+            except FileNotFoundError:
+                pass
         if phone_server is not None:
             stop_quietly("the reply socket", phone_server.close)
         if kannel is not None:

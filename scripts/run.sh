@@ -3,12 +3,13 @@
 #
 #   scripts/run.sh BIN CONFIG   run BIN -c CONFIG (exec: signals go to Ferry)
 #   scripts/run.sh BIN          local demo: a Prosody on 127.0.0.1 with the
-#                               components echo.localhost and sms.localhost
-#                               and the account demo@localhost / demo, a
-#                               Kannel with a fake SMS centre, state under
-#                               .demo/ (see scripts/demo.py; reply from a
-#                               fake phone with scripts/demo-sms-reply);
-#                               Ctrl-C stops them all.
+#                               components echo.localhost, sms.localhost and
+#                               irc.localhost and the account demo@localhost
+#                               / demo, a Kannel with a fake SMS centre, an
+#                               ngircd (plaintext), state under .demo/ (see
+#                               scripts/demo.py; reply from a fake phone with
+#                               scripts/demo-sms-reply, talk on IRC with
+#                               scripts/demo-irc-say); Ctrl-C stops them all.
 set -euo pipefail
 
 if [[ $# -lt 1 || $# -gt 2 ]]; then

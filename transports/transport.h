@@ -342,6 +342,10 @@ struct transport_ops {
      * answer now (req is then not used). */
     int (*disco_items)(void *state, struct tr_disco *req, const char *user, const char *to_local);
 
+    /* Optional.  Nonzero when the (unescaped) local part names a room
+     * (disco#info then shows a conference identity and the MUC feature). */
+    int (*is_room)(void *state, const char *to_local);
+
     /* Optional.  The instance's XMPP link went online (1) or offline (0). */
     void (*link_state)(void *state, int online);
 

@@ -277,3 +277,29 @@ class Irc(ft.FerryCase):
         c.join_room(self.room("#keyed") + "/yves", password="sekret")
         c.wait_presence(self.room("#keyed") + "/yves", None, 10)
         op.wait_for(lambda m: m.command == "JOIN" and m.nick == "yves", timeout=10)
+
+    def test_private_message_with_taken_nick_bounces(self):
+        self.ngircd.client("nora")  # takes the nick the connection would use
+        c = self.client(self.server, "nora")
+        sid = c.send_message("someone%127.0.0.1@" + IRC, "hello?")
+        m = c.wait_message("someone%127.0.0.1@" + IRC, 15, mtype="error",
+                           pred=lambda m: m["id"] == sid)
+        self.assertIn("conflict", str(m))
+
+    def test_private_message_to_escaped_nick_form(self):
+        """biboumi's %server@gw/Nick form reaches that nick."""
+        irc = self.ngircd.client("oscar")
+        c = self.client(self.server, "paula")
+        self.join(c, "#esc", "paula")
+        c.send_message("%127.0.0.1@" + IRC + "/oscar", "via the empty form")
+        m = irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "via the empty form",
+                         timeout=10)
+        self.assertEqual(m.nick, "paula")
+
+    def test_room_disco_info(self):
+        c = self.client(self.server, "quentin")
+        ids, features = c.disco_info(self.room("#any"))
+        self.assertIn(("conference", "text"), [(cat, typ) for cat, typ, _ in ids])
+        self.assertIn("http://jabber.org/protocol/muc", features)
+        ids, _ = c.disco_info("someone%127.0.0.1@" + IRC)
+        self.assertIn(("client", "irc"), [(cat, typ) for cat, typ, _ in ids])

@@ -126,6 +126,15 @@ static int irc_config_check(const struct core_api *core, struct core_instance *c
         snprintf(err, errlen, "servers: list at least one IRC server");
         return -1;
     }
+    const char *fixed = core->cfg_str(ci, "fixed_server");
+    int fixed_listed = !fixed;
+    for (size_t i = 0; i < n; i++)
+        fixed_listed |=
+            fixed && strcasecmp(fixed, core->cfg_group_str(ci, "servers", i, "name")) == 0;
+    if (!fixed_listed) {
+        snprintf(err, errlen, "fixed_server: \"%s\" is not the name of one of the servers", fixed);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         long long plain = core->cfg_group_int(ci, "servers", i, "plaintext");
         long long insecure = core->cfg_group_int(ci, "servers", i, "insecure");
@@ -293,6 +302,17 @@ static void irc_stop(void *state)
 
 /* ---- XMPP side ----------------------------------------------------------- */
 
+static int irc_is_room(void *state, const char *to_local)
+{
+    struct irc *t = state;
+    struct irc_addr a;
+    if (irc_addr_parse(to_local, t->fixed_server, "#&", &a) != 0)
+        return 0;
+    int room = a.kind == IRC_ADDR_CHANNEL;
+    irc_addr_clear(&a);
+    return room;
+}
+
 const struct transport_ops irc_transport = {
     .driver = "irc",
     .gateway_type = "irc",
@@ -311,5 +331,6 @@ const struct transport_ops irc_transport = {
     .send = irc_xmpp_send,
     .presence = irc_xmpp_presence,
     .disco_items = irc_xmpp_disco_items,
+    .is_room = irc_is_room,
     .config_check = irc_config_check,
 };

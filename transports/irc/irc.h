@@ -110,7 +110,6 @@ struct irc {
     int flood_interval_ms;
     int queue_max;
     int quit_grace;
-    int allow_unlisted;
     struct irc_server *servers;
     size_t n_servers;
     struct irc_conn *conns;

@@ -96,8 +96,9 @@ static void on_list(struct irc_conn *c, const struct irc_msg *m)
         return;
     c->litems = it;
     char *clean = NULL, name[400];
-    snprintf(name, sizeof(name), "%s (%s)%s%s", m->params[1], m->params[2],
-             m->nparams > 3 ? ": " : "", m->nparams > 3 ? text_of(c, m->params[3], &clean) : "");
+    const char *topic = m->nparams > 3 ? text_of(c, m->params[3], &clean) : "";
+    snprintf(name, sizeof(name), "%s (%s)%s%s", m->params[1], m->params[2], *topic ? ": " : "",
+             topic);
     free(clean);
     char *local = irc_room_of(c, m->params[1]);
     if (!local)
@@ -261,10 +262,15 @@ static void gone(struct irc_conn *c, struct irc_chan *ch, const char *nick, cons
     if (self)
         codes[n++] = 110;
     irc_occupant(c, ch, nick, 0, 0, reason, codes, n, NULL, NULL);
-    if (self)
-        irc_chan_remove(c, ch);
-    else
+    if (!self) {
         irc_member_del(ch, nick);
+        return;
+    }
+    irc_chan_remove(c, ch);
+    for (struct irc_chan *o = c->chans; o; o = o->next)
+        if (o->n_res)
+            return;
+    irc_conn_quit_later(c); /* kicked out of the last room */
 }
 
 static void on_nick(struct irc_conn *c, const struct irc_msg *m)
@@ -371,6 +377,15 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         snprintf(text, sizeof(text), "The nickname %s is already in use on %s.", c->nick,
                  c->server);
         irc_fail_all_joins(c, TR_COND_CONFLICT, text);
+        if (c->last_query_user) {
+            /* A private message opened this connection: its error. */
+            struct tr_error e = {TR_COND_CONFLICT, ""};
+            snprintf(e.text, sizeof(e.text), "%s", text);
+            char *local = nick_local(c, c->last_query_nick);
+            if (local)
+                t->core->bounce(t->ci, c->last_query_user, local, c->last_query_id, &e);
+            free(local);
+        }
         irc_conn_close(c, "nickname in use", 0); /* freed later, from the loop */
     } else if (strcmp(cmd, "433") == 0) {
         for (struct irc_chan *ch = c->chans; ch; ch = ch->next)

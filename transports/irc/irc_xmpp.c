@@ -242,7 +242,9 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
             }
             free(room);
         }
-    } else if (a.kind == IRC_ADDR_NICK) {
+    } else if (a.kind == IRC_ADDR_NICK || (a.kind == IRC_ADDR_EMPTY && msg->to_resource)) {
+        /* nick%server, or biboumi's %server/Nick for nicks a JID cannot hold */
+        const char *target = a.kind == IRC_ADDR_NICK ? a.name : msg->to_resource;
         if (!c) {
             /* A private chat opens the connection with the user's JID name. */
             char nick[32];
@@ -251,8 +253,8 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         }
         if (!c)
             rc = -1;
-        else if ((rc = send_text(c, a.name, msg->body, err)) == 0)
-            remember_query(c, a.name, msg);
+        else if ((rc = send_text(c, target, msg->body, err)) == 0)
+            remember_query(c, target, msg);
     } else {
         /* The server JID: each line of the body is a raw IRC line. */
         if (!c)
