@@ -267,7 +267,12 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
             xmpp_stanza_release(x);
         }
     }
-    int rc = router_enqueue(in, st, msg->dedupe_key);
+    int rc;
+    if (msg->direct && xlink_is_online(in->link)) {
+        rc = xlink_send(in->link, st) == 0 ? 0 : router_enqueue(in, st, msg->dedupe_key);
+    } else {
+        rc = router_enqueue(in, st, msg->dedupe_key);
+    }
     xmpp_stanza_release(st);
     return rc;
 }

@@ -6,4 +6,8 @@ build=${1:-build}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 /usr/bin/python3 "$here/bench_echo.py" --bin "$build/ferry"
 echo
-exec /usr/bin/python3 "$here/bench_sms.py" --bin "$build/ferry"
+/usr/bin/python3 "$here/bench_sms.py" --bin "$build/ferry"
+echo
+# IRC through Prosody and ngircd, beside Debian's biboumi when it is (or can
+# be) installed: several minutes.
+exec /usr/bin/python3 "$here/bench_irc.py" --bin "$build/ferry"

@@ -132,6 +132,7 @@ static const char *text_of(struct irc_conn *c, const char *raw, char **buf)
 
 static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
 {
+    struct irc *t = c->t;
     if (m->nparams < 2)
         return;
     const char *target = m->params[0], *raw = m->params[1];
@@ -172,9 +173,19 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
                 const char *id = nl && nl != tagged ? tagged : NULL;
                 if (nl)
                     *nl = 0;
-                for (size_t i = 0; i < ch->n_res; i++)
-                    irc_deliver(c, ch->res[i], room, c->nick, TR_MSG_GROUPCHAT, nl ? nl + 1 : text,
-                                NULL, id);
+                const char *body = nl ? nl + 1 : text;
+                for (size_t i = 0; i < ch->n_res; i++) {
+                    /* The sender's own message: sent at once, not stored. */
+                    struct tr_inbound in = {.user = ch->res[i],
+                                            .from_local = room,
+                                            .from_resource = c->nick,
+                                            .id = id,
+                                            .body = body,
+                                            .body_len = strlen(body),
+                                            .type = TR_MSG_GROUPCHAT,
+                                            .direct = 1};
+                    t->core->deliver(t->ci, &in);
+                }
                 free(tagged);
             }
         } else if (ch && room) {

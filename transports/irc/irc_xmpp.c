@@ -236,7 +236,8 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
                                             .id = msg->id,
                                             .body = msg->body,
                                             .body_len = strlen(msg->body),
-                                            .type = TR_MSG_GROUPCHAT};
+                                            .type = TR_MSG_GROUPCHAT,
+                                            .direct = 1};
                     t->core->deliver(t->ci, &in);
                 }
             }
