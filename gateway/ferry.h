@@ -28,10 +28,10 @@ struct instance {
     struct xlink *link;
 
     /* Inbound queue flushing (router.c). */
-    int64_t sent_upto;  /* highest seq sent on the current link session */
-    int64_t acked_upto; /* highest seq the server confirmed */
-    int flushing;       /* a ping is outstanding */
-    int64_t ping_upto;  /* seq covered by the outstanding ping */
+    int64_t sent_upto;   /* highest seq sent on the current link session */
+    int64_t acked_upto;  /* highest seq the server confirmed */
+    int64_t pinged_upto; /* highest seq a ping has been sent behind */
+    int queue_idle;      /* nothing stored is waiting: new stanzas go out at once */
     struct event *ev_flush;
 
     /* Services (services.c): users whose presence the gateway receives. */

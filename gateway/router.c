@@ -196,14 +196,20 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     int rc = store_in_each(in->f->store, in->name, in->sent_upto, FLUSH_BATCH, flush_one, &w);
     if (rc < 0 && !w.failed)
         log_error(in->name, "reading the inbound queue failed: %s", ferry_strerror(rc));
-    if (w.sent > 0) {
+    if (w.sent > 0)
+        log_debug(in->name, "sent %d queued stanzas", w.sent);
+    /* Everything stored is out (also what router_enqueue sent at once):
+     * one ping behind it acknowledges the lot. */
+    in->queue_idle = rc == 0 && !w.failed && w.sent < FLUSH_BATCH;
+    if (in->sent_upto > in->pinged_upto) {
         struct flush_ack *a = malloc(sizeof(*a));
         if (a) {
             *a = (struct flush_ack){in, in->sent_upto};
             if (xlink_ping(in->link, flush_acked, a) != 0)
                 free(a); /* the link dropped; everything is resent on reconnect */
+            else
+                in->pinged_upto = in->sent_upto;
         }
-        log_debug(in->name, "sent %d queued stanzas", w.sent);
     }
     if (w.sent == FLUSH_BATCH)
         event_active(in->ev_flush, EV_TIMEOUT, 0);
@@ -222,11 +228,20 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
     char *xml = stz_to_string(router_xctx(in), st);
     if (!xml)
         return FERRY_ENOMEM;
-    int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, NULL);
+    int64_t seq = 0;
+    int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
     free(xml);
-    if (rc == 0)
-        router_kick(in);
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* Stored.  When nothing older waits to be sent, send this stanza now
+     * rather than re-reading and re-parsing it in the flush; it stays in
+     * the store until the ping behind it is answered, as usual. */
+    if (in->queue_idle && xlink_is_online(in->link) && xlink_send(in->link, st) == 0)
+        in->sent_upto = seq;
+    else
+        in->queue_idle = 0;
+    router_kick(in);
+    return 0;
 }
 
 int router_deliver(struct instance *in, const struct tr_inbound *msg)
@@ -281,6 +296,8 @@ void router_on_online(struct instance *in)
 {
     /* Everything not confirmed by the server is sent again, in order. */
     in->sent_upto = in->acked_upto;
+    in->pinged_upto = in->acked_upto;
+    in->queue_idle = 0; /* until a flush has found nothing left */
     int64_t n = 0;
     if (store_in_count(in->f->store, in->name, &n) == 0 && n > 0)
         log_info(in->name, "delivering %lld queued messages", (long long)n);
@@ -292,6 +309,8 @@ void router_on_online(struct instance *in)
 void router_on_offline(struct instance *in)
 {
     in->sent_upto = in->acked_upto;
+    in->pinged_upto = in->acked_upto;
+    in->queue_idle = 0;
     transport_link_state(in, 0);
 }
 

@@ -129,9 +129,9 @@ struct tr_inbound {
     enum tr_msg_type type;
     const char *dedupe_key; /* provider message id etc., may be NULL */
     const char *subject;    /* a room subject (groupchat), or NULL */
-    int direct; /* not stored: sent at once when the link is online, else
-                   queued as usual (e.g. a room's reflection of the message
-                   its sender just wrote: the sender is online) */
+    int direct;             /* not stored: sent at once when the link is online, else
+                               queued as usual (e.g. a room's reflection of the message
+                               its sender just wrote: the sender is online) */
 };
 
 /* XEP-0077 registration fields a transport asks for. */
