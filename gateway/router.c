@@ -193,7 +193,11 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     if (!xlink_is_online(in->link))
         return;
     struct flush_walk w = {in, 0, 0};
-    int rc = store_in_each(in->f->store, in->name, in->sent_upto, FLUSH_BATCH, flush_one, &w);
+    /* Idle: everything stored went out from router_enqueue; only the ping
+     * behind it is due, no need to read the queue back. */
+    int rc = in->queue_idle
+                 ? 0
+                 : store_in_each(in->f->store, in->name, in->sent_upto, FLUSH_BATCH, flush_one, &w);
     if (rc < 0 && !w.failed)
         log_error(in->name, "reading the inbound queue failed: %s", ferry_strerror(rc));
     if (w.sent > 0)

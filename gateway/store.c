@@ -260,8 +260,17 @@ int store_fetch(struct store *st, sqlite3_stmt *s, const char *what, struct stor
     return ret;
 }
 
+/* Inside a batch, a transaction is a savepoint of the batch's one. */
+static int exec_sql(struct store *st, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? FERRY_OK : store_sqlerr(st, rc, what);
+}
+
 int store_tx_begin(struct store *st, const char *what)
 {
+    if (st->batch)
+        return exec_sql(st, "SAVEPOINT op", what);
     sqlite3_stmt *s;
     int rc = store_bind(st, SQ_BEGIN, &s, "");
     return rc ? rc : store_run(st, s, what);
@@ -271,13 +280,26 @@ void store_tx_rollback(struct store *st, const char *what)
 {
     sqlite3_stmt *s;
     /* Some errors (full disk, I/O, no memory) roll back on their own. */
-    if (sqlite3_get_autocommit(st->db) || store_bind(st, SQ_ROLLBACK, &s, "") != FERRY_OK)
+    if (sqlite3_get_autocommit(st->db))
+        return;
+    if (st->batch) {
+        exec_sql(st, "ROLLBACK TO op", what);
+        exec_sql(st, "RELEASE op", what);
+        return;
+    }
+    if (store_bind(st, SQ_ROLLBACK, &s, "") != FERRY_OK)
         return;
     store_run(st, s, what);
 }
 
 int store_tx_commit(struct store *st, const char *what)
 {
+    if (st->batch) {
+        int rc = exec_sql(st, "RELEASE op", what);
+        if (rc != FERRY_OK)
+            store_tx_rollback(st, what);
+        return rc;
+    }
     sqlite3_stmt *s;
     int rc = store_bind(st, SQ_COMMIT, &s, "");
     if (rc == FERRY_OK)
@@ -477,6 +499,26 @@ void store_free(struct store *st)
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
         log_error("store", "closing the database: %s", sqlite3_errmsg(st->db));
     free(st);
+}
+
+int store_batch_begin(struct store *st)
+{
+    if (!st || st->batch)
+        return FERRY_EINVAL;
+    int rc = store_tx_begin(st, "batch");
+    if (rc == FERRY_OK)
+        st->batch = 1;
+    return rc;
+}
+
+int store_batch_end(struct store *st)
+{
+    if (!st || !st->batch)
+        return FERRY_EINVAL;
+    st->batch = 0;
+    if (sqlite3_get_autocommit(st->db))
+        return FERRY_EIO; /* SQLite rolled the batch back after an error */
+    return store_tx_commit(st, "batch");
 }
 
 int store_set_full_sync(struct store *st, int full)

@@ -125,6 +125,14 @@ int store_out_finish(struct store *st, const char *instance, int64_t seq, const 
 /* A failed attempt: attempts + 1 and a new next_attempt (state QUEUED). */
 int store_out_failed_attempt(struct store *st, int64_t seq, int64_t next_attempt);
 
+/* Group commit: every write between begin and end goes into one
+ * transaction (each keeps its own all-or-nothing through a savepoint), made
+ * durable by store_batch_end.  For work with no acknowledgement to give
+ * before the end (lines read from one IRC socket read): nothing may be
+ * acknowledged to anyone from inside a batch.  Not nestable. */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st);
+
 /* ---- Correlation: provider message id -> original stanza ----------------
  * Kept so a delivery report minutes later (or after a restart) can be
  * turned into a receipt or an error for the right stanza. */

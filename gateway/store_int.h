@@ -58,6 +58,7 @@ enum store_sid {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_COUNT];
+    int batch; /* inside store_batch_begin/end: transactions become savepoints */
 };
 
 /* A copied result set: n rows of ncols cells.  A cell holds the integer

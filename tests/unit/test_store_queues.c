@@ -398,6 +398,28 @@ static void test_outbound_composites(void **state)
     store_free(st);
 }
 
+static void test_batch(void **state)
+{
+    (void)state;
+    struct store *st = open_ok(":memory:");
+    assert_int_equal(store_in_push(st, "irc", "k0", "<m>0</m>", NULL), FERRY_OK);
+    assert_int_equal(store_batch_begin(st), FERRY_OK);
+    assert_int_equal(store_batch_begin(st), FERRY_EINVAL); /* not nestable */
+    assert_int_equal(store_in_push(st, "irc", "k1", "<m>1</m>", NULL), FERRY_OK);
+    /* A refused operation inside the batch undoes only itself. */
+    assert_int_equal(store_in_push(st, "irc", "k0", "<m>dup</m>", NULL), FERRY_EEXIST);
+    assert_int_equal(store_in_push(st, "irc", NULL, "<m>2</m>", NULL), FERRY_OK);
+    int64_t seq = 0;
+    assert_int_equal(
+        store_out_push_corr(st, "irc", "u@x/r", "+1555", "id", "b", NULL, 1, "ref:o", &seq),
+        FERRY_OK);
+    assert_int_equal(store_batch_end(st), FERRY_OK);
+    assert_int_equal(store_batch_end(st), FERRY_EINVAL);
+    assert_int_equal(in_count(st, "irc"), 3);
+    assert_int_equal(out_count(st, "irc"), 1);
+    store_free(st);
+}
+
 static void test_callbacks_reenter(void **state)
 {
     (void)state;
@@ -451,9 +473,13 @@ static void test_callbacks_reenter(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_inbound),           cmocka_unit_test(test_dedupe),
-        cmocka_unit_test(test_outbound),          cmocka_unit_test(test_correlation),
-        cmocka_unit_test(test_callbacks_reenter), cmocka_unit_test(test_outbound_composites),
+        cmocka_unit_test(test_inbound),
+        cmocka_unit_test(test_dedupe),
+        cmocka_unit_test(test_outbound),
+        cmocka_unit_test(test_correlation),
+        cmocka_unit_test(test_callbacks_reenter),
+        cmocka_unit_test(test_outbound_composites),
+        cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -21,6 +21,7 @@
 
 #include "irc.h"
 #include "irc_line.h"
+#include "store.h"
 
 #define PING_EVERY_S 90
 #define DEAD_AFTER_S 240
@@ -318,9 +319,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* Over-long lines are dropped (and logged) without stalling the reader. */
-static void read_cb(struct bufferevent *bev, void *arg)
+static void read_lines(struct bufferevent *bev, struct irc_conn *c)
 {
-    struct irc_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     for (;;) {
         size_t len = 0;
@@ -348,6 +348,18 @@ static void read_cb(struct bufferevent *bev, void *arg)
         if (!c->bev) /* closed by the event */
             return;
     }
+}
+
+/* The lines of one read are stored in one commit (group commit): IRC
+ * acknowledges nothing, so nothing is promised before the commit. */
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct irc_conn *c = arg;
+    struct store *st = c->t->core->store(c->t->ci);
+    int batched = store_batch_begin(st) == 0;
+    read_lines(bev, c);
+    if (batched && store_batch_end(st) != 0)
+        irc_log(c->t, 0, "could not store messages from %s", c->server);
 }
 
 static void ping_cb(evutil_socket_t fd, short what, void *arg)
