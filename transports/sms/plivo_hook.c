@@ -198,7 +198,7 @@ static int parse_status(const struct sms_form *p, const char *status, const char
     } else if (strcmp(status, "failed") == 0 || strcmp(status, "undelivered") == 0 ||
                strcmp(status, "rejected") == 0) {
         const char *ecode = sms_form_get(p, "ErrorCode");
-        char *end = NULL, raw[256], text[256];
+        char *end = NULL, text[256];
         long code = ecode && *ecode ? strtol(ecode, &end, 10) : -1;
         if (end && *end)
             code = -1;
@@ -212,11 +212,10 @@ static int parse_status(const struct sms_form *p, const char *status, const char
             }
         }
         if (code >= 0)
-            snprintf(raw, sizeof(raw), "Plivo error %s: %s (message %s)", ecode,
-                     what ? what : "delivery failed", status);
+            sms_textf(text, sizeof(text), "Plivo error %s: %s (message %s)", ecode,
+                      what ? what : "delivery failed", status);
         else
-            snprintf(raw, sizeof(raw), "Plivo reported the message %s", status);
-        sms_clean_text(text, sizeof(text), raw);
+            sms_textf(text, sizeof(text), "Plivo reported the message %s", status);
         if (!(ev->error = strdup(text)))
             goto oom;
     } else {

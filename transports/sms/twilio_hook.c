@@ -251,7 +251,7 @@ static int parse_status(const struct sms_form *p, const char *status, const char
     } else if (strcmp(status, "undelivered") == 0 || strcmp(status, "failed") == 0 ||
                strcmp(status, "canceled") == 0) {
         const char *ecode = sms_form_get(p, "ErrorCode");
-        char *end = NULL, text[256], raw[256];
+        char *end = NULL, text[256];
         long code = ecode && *ecode ? strtol(ecode, &end, 10) : -1;
         if (end && *end)
             code = -1;
@@ -259,11 +259,10 @@ static int parse_status(const struct sms_form *p, const char *status, const char
         ev->status = SMS_ST_FAILED;
         ev->cond = sms_twilio_cond(code, TR_COND_RECIPIENT_UNAVAILABLE, &what);
         if (code >= 0)
-            snprintf(raw, sizeof(raw), "Twilio error %ld: %s (message %s)", code,
-                     what ? what : "delivery failed", status);
+            sms_textf(text, sizeof(text), "Twilio error %ld: %s (message %s)", code,
+                      what ? what : "delivery failed", status);
         else
-            snprintf(raw, sizeof(raw), "Twilio reported the message %s", status);
-        sms_clean_text(text, sizeof(text), raw);
+            sms_textf(text, sizeof(text), "Twilio reported the message %s", status);
         if (!(ev->error = strdup(text)))
             goto oom;
     } else {
