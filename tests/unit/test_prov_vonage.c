@@ -12,38 +12,14 @@
 #include "golden.h"
 #include "sms/provider.h"
 #include "sms/sms_util.h"
+#include "cfg_table.h"
 
 /* ---- fixtures ------------------------------------------------------------------ */
-
-#define MAXKV 8
-static const char *cfg_k[MAXKV], *cfg_v[MAXKV];
-
-static const char *cfg_get(const struct sms_cfg *cfg, const char *key)
-{
-    (void)cfg;
-    for (int i = 0; i < MAXKV && cfg_k[i]; i++)
-        if (strcmp(cfg_k[i], key) == 0)
-            return cfg_v[i];
-    return NULL;
-}
-static const struct sms_cfg cfg = {cfg_get, NULL};
-
-static void cfg_set(const char *k, const char *v)
-{
-    for (int i = 0; i < MAXKV; i++) {
-        if (!cfg_k[i] || strcmp(cfg_k[i], k) == 0) {
-            cfg_k[i] = k;
-            cfg_v[i] = v;
-            return;
-        }
-    }
-}
 
 static int setup(void **state)
 {
     (void)state;
-    memset(cfg_k, 0, sizeof(cfg_k));
-    memset(cfg_v, 0, sizeof(cfg_v));
+    cfg_reset();
     cfg_set("api_key", "abcd1234");
     cfg_set("api_secret", "s3cr3t-api");
     return 0;
