@@ -200,7 +200,28 @@ NGIRCD_SSL = """
 """
 
 
-class Ngircd:
+class PkiPaths:
+    """TLS material of a server with a .pki (Pki or None), for Ferry's config
+    and for IrcClient: ca_file, client_cert, client_key, client_fingerprint."""
+
+    @property
+    def ca_file(self):
+        return self.pki.ca_file if self.pki else None
+
+    @property
+    def client_cert(self):
+        return self.pki.client_cert if self.pki else None
+
+    @property
+    def client_key(self):
+        return self.pki.client_key if self.pki else None
+
+    @property
+    def client_fingerprint(self):
+        return self.pki.client_fingerprint if self.pki else None
+
+
+class Ngircd(PkiPaths):
     """A throwaway ngircd (foreground, -n) in a temp dir on free ports of
     127.0.0.1, with the test settings of test-servers.md.
 
@@ -255,23 +276,6 @@ class Ngircd:
         self.log = LogFile(os.path.join(self.dir, "ngircd.log"))
         self._clients = []
         self._client_seq = 0
-
-    # TLS material, for Ferry's config and for IrcClient
-    @property
-    def ca_file(self):
-        return self.pki.ca_file if self.pki else None
-
-    @property
-    def client_cert(self):
-        return self.pki.client_cert if self.pki else None
-
-    @property
-    def client_key(self):
-        return self.pki.client_key if self.pki else None
-
-    @property
-    def client_fingerprint(self):
-        return self.pki.client_fingerprint if self.pki else None
 
     @property
     def ports(self):

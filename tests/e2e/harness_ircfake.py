@@ -44,7 +44,7 @@ import ssl
 import threading
 import time
 
-from harness_irc import LineConn, _t, make_pki, parse_irc_line
+from harness_irc import LineConn, PkiPaths, _t, make_pki, parse_irc_line
 from harness_proc import _register, _unregister, make_workdir, remove_workdir, timeout_scale
 
 __all__ = ["FAKE_IRC_CAPS", "FAKE_IRC_ISUPPORT", "FakeConn", "FakeIrcServer"]
@@ -390,7 +390,7 @@ class FakeConn:
         return self.sasl_result
 
 
-class FakeIrcServer:
+class FakeIrcServer(PkiPaths):
     """The scripted peer: a plaintext listener (port) and, with tls, a TLS
     one (tls_port) whose certificate is signed by the test CA (ca_file) and
     that asks for a client certificate (verified against the same CA).
@@ -427,22 +427,6 @@ class FakeIrcServer:
         self._threads = []
         self._listeners = []
         self.port = self.tls_port = None
-
-    @property
-    def ca_file(self):
-        return self.pki.ca_file if self.pki else None
-
-    @property
-    def client_cert(self):
-        return self.pki.client_cert if self.pki else None
-
-    @property
-    def client_key(self):
-        return self.pki.client_key if self.pki else None
-
-    @property
-    def client_fingerprint(self):
-        return self.pki.client_fingerprint if self.pki else None
 
     @property
     def server_fingerprint(self):
