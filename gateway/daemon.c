@@ -278,6 +278,10 @@ void ferry_run(struct ferry *f)
     while (f->running) {
         event_base_loop(f->base, EVLOOP_ONCE);
         xlink_ctx_pump(f->xc);
+        /* One commit for what this turn stored in the group (IRC lines,
+         * acknowledgements); never left open while the loop waits. */
+        if (store_group_commit(f->store) != FERRY_OK)
+            log_error(NULL, "store: messages read from IRC in this turn could not be stored");
         if (!stopping && event_pending(f->ev_exit, EV_TIMEOUT, NULL))
             stopping = 1;
         if (stopping && all_closed(f))

@@ -152,10 +152,14 @@ static void flush_acked(void *arg, int ok)
     struct flush_ack *a = arg;
     struct instance *in = a->in;
     if (ok && a->upto > in->acked_upto) {
+        /* In the loop's group commit: should the deletion be lost in a
+         * crash, the messages are sent once more, never lost. */
+        int was = store_group_enter(in->f->store);
         if (store_in_ack(in->f->store, in->name, a->upto) == 0)
             in->acked_upto = a->upto;
         else
             log_error(in->name, "could not remove delivered messages from the store");
+        store_group_leave(in->f->store, was);
     }
     free(a);
 }
@@ -194,10 +198,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         return;
     struct flush_walk w = {in, 0, 0};
     /* Idle: everything stored went out from router_enqueue; only the ping
-     * behind it is due, no need to read the queue back. */
-    int rc = in->queue_idle
-                 ? 0
-                 : store_in_each(in->f->store, in->name, in->sent_upto, FLUSH_BATCH, flush_one, &w);
+     * behind it is due, no need to read the queue back.  (Reading joins
+     * the group commit: sending promises nothing.) */
+    int rc = 0;
+    if (!in->queue_idle) {
+        int was = store_group_enter(in->f->store);
+        rc = store_in_each(in->f->store, in->name, in->sent_upto, FLUSH_BATCH, flush_one, &w);
+        store_group_leave(in->f->store, was);
+    }
     if (rc < 0 && !w.failed)
         log_error(in->name, "reading the inbound queue failed: %s", ferry_strerror(rc));
     if (w.sent > 0)
@@ -234,16 +242,19 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
         return FERRY_ENOMEM;
     int64_t seq = 0;
     int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
-    free(xml);
-    if (rc != 0)
+    if (rc != 0) {
+        free(xml);
         return rc;
+    }
     /* Stored.  When nothing older waits to be sent, send this stanza now
      * rather than re-reading and re-parsing it in the flush; it stays in
      * the store until the ping behind it is answered, as usual. */
-    if (in->queue_idle && xlink_is_online(in->link) && xlink_send(in->link, st) == 0)
+    if (in->queue_idle && xlink_is_online(in->link) &&
+        xlink_send_raw(in->link, xml, strlen(xml)) == 0)
         in->sent_upto = seq;
     else
         in->queue_idle = 0;
+    free(xml);
     router_kick(in);
     return 0;
 }

@@ -80,6 +80,9 @@ static const char *const stmt_sql[SQ_COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT op",
+    [SQ_RELEASE] = "RELEASE op",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO op",
     [SQ_VERSION] = "PRAGMA user_version",
 
     [SQ_REG_PUT] = "INSERT INTO registrations (instance, user, fields, created)"
@@ -149,11 +152,15 @@ static void stmt_clear(sqlite3_stmt *s)
     sqlite3_clear_bindings(s);
 }
 
+static void group_flush(struct store *st);
+
 int store_bind(struct store *st, enum store_sid id, sqlite3_stmt **out, const char *fmt, ...)
 {
     sqlite3_stmt *s = st->stmt[id];
     va_list ap;
     int rc = SQLITE_OK;
+
+    group_flush(st);
 
     va_start(ap, fmt);
     for (int i = 1; rc == SQLITE_OK && fmt[i - 1]; i++) {
@@ -260,50 +267,45 @@ int store_fetch(struct store *st, sqlite3_stmt *s, const char *what, struct stor
     return ret;
 }
 
-/* Inside a batch, a transaction is a savepoint of the batch's one. */
-static int exec_sql(struct store *st, const char *sql, const char *what)
+static int run_plain(struct store *st, enum store_sid id, const char *what)
 {
-    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? FERRY_OK : store_sqlerr(st, rc, what);
+    sqlite3_stmt *s;
+    int rc = store_bind(st, id, &s, "");
+    return rc ? rc : store_run(st, s, what);
 }
 
+/* A write outside the group while its transaction is open: make the
+ * group durable first, so that this write's own commit is a real one. */
+static void group_flush(struct store *st)
+{
+    if (st->group && !st->joined && store_group_commit(st) != FERRY_OK)
+        log_error("store", "a group of writes could not be committed");
+}
+
+/* Inside the group, a transaction is a savepoint of the group's one. */
 int store_tx_begin(struct store *st, const char *what)
 {
-    if (st->batch)
-        return exec_sql(st, "SAVEPOINT op", what);
-    sqlite3_stmt *s;
-    int rc = store_bind(st, SQ_BEGIN, &s, "");
-    return rc ? rc : store_run(st, s, what);
+    if (st->group && st->joined)
+        return run_plain(st, SQ_SAVEPOINT, what);
+    return run_plain(st, SQ_BEGIN, what); /* (store_bind commits an open group first) */
 }
 
 void store_tx_rollback(struct store *st, const char *what)
 {
-    sqlite3_stmt *s;
     /* Some errors (full disk, I/O, no memory) roll back on their own. */
     if (sqlite3_get_autocommit(st->db))
         return;
-    if (st->batch) {
-        exec_sql(st, "ROLLBACK TO op", what);
-        exec_sql(st, "RELEASE op", what);
+    if (st->group && st->joined) {
+        run_plain(st, SQ_ROLLBACK_TO, what);
+        run_plain(st, SQ_RELEASE, what);
         return;
     }
-    if (store_bind(st, SQ_ROLLBACK, &s, "") != FERRY_OK)
-        return;
-    store_run(st, s, what);
+    run_plain(st, SQ_ROLLBACK, what);
 }
 
 int store_tx_commit(struct store *st, const char *what)
 {
-    if (st->batch) {
-        int rc = exec_sql(st, "RELEASE op", what);
-        if (rc != FERRY_OK)
-            store_tx_rollback(st, what);
-        return rc;
-    }
-    sqlite3_stmt *s;
-    int rc = store_bind(st, SQ_COMMIT, &s, "");
-    if (rc == FERRY_OK)
-        rc = store_run(st, s, what);
+    int rc = run_plain(st, st->group && st->joined ? SQ_RELEASE : SQ_COMMIT, what);
     if (rc != FERRY_OK)
         store_tx_rollback(st, what);
     return rc;
@@ -494,6 +496,8 @@ void store_free(struct store *st)
 {
     if (!st)
         return;
+    if (store_group_commit(st) != FERRY_OK)
+        log_error("store", "the last group of writes could not be committed");
     for (int i = 0; i < SQ_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     if (st->db && sqlite3_close(st->db) != SQLITE_OK)
@@ -501,24 +505,37 @@ void store_free(struct store *st)
     free(st);
 }
 
-int store_batch_begin(struct store *st)
+int store_group_enter(struct store *st)
 {
-    if (!st || st->batch)
-        return FERRY_EINVAL;
-    int rc = store_tx_begin(st, "batch");
-    if (rc == FERRY_OK)
-        st->batch = 1;
-    return rc;
+    if (!st)
+        return 0;
+    int was = st->joined;
+    if (!st->group) {
+        if (run_plain(st, SQ_BEGIN, "group begin") != FERRY_OK)
+            return was; /* not joined: each write commits on its own */
+        st->group = 1;
+    }
+    st->joined = 1;
+    return was;
 }
 
-int store_batch_end(struct store *st)
+void store_group_leave(struct store *st, int was)
 {
-    if (!st || !st->batch)
-        return FERRY_EINVAL;
-    st->batch = 0;
-    if (sqlite3_get_autocommit(st->db))
-        return FERRY_EIO; /* SQLite rolled the batch back after an error */
-    return store_tx_commit(st, "batch");
+    if (st)
+        st->joined = was;
+}
+
+int store_group_commit(struct store *st)
+{
+    if (!st || !st->group)
+        return FERRY_OK;
+    st->group = 0;
+    int joined = st->joined;
+    st->joined = 0;
+    int rc = sqlite3_get_autocommit(st->db) ? FERRY_EIO /* SQLite rolled it back after an error */
+                                            : store_tx_commit(st, "group commit");
+    st->joined = joined;
+    return rc;
 }
 
 int store_set_full_sync(struct store *st, int full)

@@ -125,13 +125,22 @@ int store_out_finish(struct store *st, const char *instance, int64_t seq, const 
 /* A failed attempt: attempts + 1 and a new next_attempt (state QUEUED). */
 int store_out_failed_attempt(struct store *st, int64_t seq, int64_t next_attempt);
 
-/* Group commit: every write between begin and end goes into one
- * transaction (each keeps its own all-or-nothing through a savepoint), made
- * durable by store_batch_end.  For work with no acknowledgement to give
- * before the end (lines read from one IRC socket read): nothing may be
- * acknowledged to anyone from inside a batch.  Not nestable. */
-int store_batch_begin(struct store *st);
-int store_batch_end(struct store *st);
+/* Group commit.  Writes made between store_group_enter and
+ * store_group_leave go into one open transaction (each keeps its own
+ * all-or-nothing through a savepoint) that store_group_commit makes
+ * durable: the daemon commits once per turn of its loop, so the lines read
+ * from every IRC socket in that turn and the acknowledgements that came
+ * with it cost one fsync.  Only for work that promises nothing to anyone
+ * before the commit.  Any store call made outside the group while it is
+ * open commits the group first, so a caller that was not in it still gets
+ * a durable commit when its call returns.  store_group_enter returns
+ * whether the caller was already inside, for store_group_leave; when it
+ * cannot begin the transaction, writes simply commit one by one. */
+int store_group_enter(struct store *st);
+void store_group_leave(struct store *st, int was);
+/* Commits the open group (a no-op without one); FERRY_EIO when SQLite had
+ * rolled it back after an error. */
+int store_group_commit(struct store *st);
 
 /* ---- Correlation: provider message id -> original stanza ----------------
  * Kept so a delivery report minutes later (or after a restart) can be

@@ -15,6 +15,12 @@ int store_in_push(struct store *st, const char *instance, const char *dedupe_key
 
     if (!st || !instance || !xml)
         return FERRY_EINVAL;
+    if (!dedupe_key) { /* one statement: atomic without a transaction of its own */
+        if ((rc = store_bind(st, SQ_IN_PUSH, &s, "ssI", instance, xml, now)) == FERRY_OK &&
+            (rc = store_run(st, s, "queueing an inbound message")) == FERRY_OK && seq)
+            *seq = sqlite3_last_insert_rowid(st->db);
+        return rc;
+    }
     if ((rc = store_tx_begin(st, "inbound push")) != FERRY_OK)
         return rc;
     if (dedupe_key) {

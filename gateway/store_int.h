@@ -23,6 +23,9 @@ enum store_sid {
     SQ_BEGIN,
     SQ_COMMIT,
     SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_VERSION,
     SQ_REG_PUT,
     SQ_REG_GET,
@@ -58,7 +61,8 @@ enum store_sid {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_COUNT];
-    int batch; /* inside store_batch_begin/end: transactions become savepoints */
+    int group;  /* a group transaction is open (store_group_enter) */
+    int joined; /* inside store_group_enter/leave: transactions become savepoints */
 };
 
 /* A copied result set: n rows of ncols cells.  A cell holds the integer

@@ -311,13 +311,38 @@ const char *xlink_domain(const struct xlink *l)
     return l->domain;
 }
 
+/* libstrophe formats a "SENT: <the whole stanza>" debug line for every
+ * send before our handler can drop it: only hand it the handler when that
+ * line is wanted. */
+static int trace_xml(void)
+{
+    return log_get_level() >= LOG_DEBUG && getenv("FERRY_TRACE_XML");
+}
+
 int xlink_send(struct xlink *l, xmpp_stanza_t *st)
 {
     if (l->phase != PH_ONLINE || !xmpp_conn_is_connected(l->conn))
         return FERRY_ESTATE;
     if (!xmpp_stanza_get_from(st))
         xmpp_stanza_set_from(st, l->domain);
+    xmpp_log_handler h = l->xc->logger.handler;
+    if (!trace_xml())
+        l->xc->logger.handler = NULL;
     xmpp_send(l->conn, st);
+    l->xc->logger.handler = h;
+    l->sent = 1;
+    return 0;
+}
+
+int xlink_send_raw(struct xlink *l, const char *xml, size_t len)
+{
+    if (l->phase != PH_ONLINE || !xmpp_conn_is_connected(l->conn))
+        return FERRY_ESTATE;
+    xmpp_log_handler h = l->xc->logger.handler;
+    if (!trace_xml())
+        l->xc->logger.handler = NULL;
+    xmpp_send_raw(l->conn, xml, len);
+    l->xc->logger.handler = h;
     l->sent = 1;
     return 0;
 }

@@ -63,6 +63,8 @@ const char *xlink_domain(const struct xlink *l);
  * reference.  Returns 0, or FERRY_ESTATE when the link is not online
  * (nothing sent). */
 int xlink_send(struct xlink *l, xmpp_stanza_t *stanza);
+/* The same for a stanza already serialised (with its from set). */
+int xlink_send_raw(struct xlink *l, const char *xml, size_t len);
 
 /* Sends an XEP-0199 ping behind everything sent so far; cb(arg, 1) fires
  * when the server answers (the server processed everything before it),

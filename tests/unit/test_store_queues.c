@@ -398,26 +398,68 @@ static void test_outbound_composites(void **state)
     store_free(st);
 }
 
-static void test_batch(void **state)
+static void test_group(void **state)
 {
     (void)state;
     struct store *st = open_ok(":memory:");
+    assert_int_equal(store_group_commit(st), FERRY_OK); /* none open: nothing to do */
     assert_int_equal(store_in_push(st, "irc", "k0", "<m>0</m>", NULL), FERRY_OK);
-    assert_int_equal(store_batch_begin(st), FERRY_OK);
-    assert_int_equal(store_batch_begin(st), FERRY_EINVAL); /* not nestable */
+    assert_int_equal(store_group_enter(st), 0);
+    assert_int_equal(store_group_enter(st), 1); /* already inside */
+    store_group_leave(st, 1);
     assert_int_equal(store_in_push(st, "irc", "k1", "<m>1</m>", NULL), FERRY_OK);
-    /* A refused operation inside the batch undoes only itself. */
+    /* A refused operation inside the group undoes only itself. */
     assert_int_equal(store_in_push(st, "irc", "k0", "<m>dup</m>", NULL), FERRY_EEXIST);
     assert_int_equal(store_in_push(st, "irc", NULL, "<m>2</m>", NULL), FERRY_OK);
     int64_t seq = 0;
     assert_int_equal(
         store_out_push_corr(st, "irc", "u@x/r", "+1555", "id", "b", NULL, 1, "ref:o", &seq),
         FERRY_OK);
-    assert_int_equal(store_batch_end(st), FERRY_OK);
-    assert_int_equal(store_batch_end(st), FERRY_EINVAL);
+    store_group_leave(st, 0);
+    assert_int_equal(store_group_commit(st), FERRY_OK);
+    assert_int_equal(store_group_commit(st), FERRY_OK);
     assert_int_equal(in_count(st, "irc"), 3);
     assert_int_equal(out_count(st, "irc"), 1);
     store_free(st);
+}
+
+/* What another connection sees of the file: only committed rows. */
+static int64_t committed_inbound(const char *path)
+{
+    char res[32];
+    raw_exec(path, "SELECT count(*) FROM inbound", res, sizeof(res));
+    return strtoll(res, NULL, 10);
+}
+
+static void test_group_durability(void **state)
+{
+    char path[300];
+    db_path(state, "group", path, sizeof(path));
+    struct store *st = open_ok(path);
+
+    /* Inside the group nothing is committed before store_group_commit. */
+    int was = store_group_enter(st);
+    assert_int_equal(store_in_push(st, "irc", NULL, "<m>1</m>", NULL), FERRY_OK);
+    store_group_leave(st, was);
+    assert_int_equal(committed_inbound(path), 0);
+    assert_int_equal(store_group_commit(st), FERRY_OK);
+    assert_int_equal(committed_inbound(path), 1);
+
+    /* A write from outside the group (a webhook about to answer 200) gets
+     * a real commit: the group's rows are committed with it, first. */
+    was = store_group_enter(st);
+    assert_int_equal(store_in_push(st, "irc", NULL, "<m>2</m>", NULL), FERRY_OK);
+    store_group_leave(st, was);
+    assert_int_equal(store_in_push(st, "sms", "dk", "<m>3</m>", NULL), FERRY_OK);
+    assert_int_equal(committed_inbound(path), 3);
+
+    /* An acknowledgement in the group; store_free commits what is open. */
+    was = store_group_enter(st);
+    assert_int_equal(store_in_ack(st, "irc", INT64_MAX), FERRY_OK);
+    store_group_leave(st, was);
+    assert_int_equal(committed_inbound(path), 3);
+    store_free(st);
+    assert_int_equal(committed_inbound(path), 1);
 }
 
 static void test_callbacks_reenter(void **state)
@@ -479,7 +521,8 @@ int main(void)
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_callbacks_reenter),
         cmocka_unit_test(test_outbound_composites),
-        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_group_durability),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -350,16 +350,16 @@ static void read_lines(struct bufferevent *bev, struct irc_conn *c)
     }
 }
 
-/* The lines of one read are stored in one commit (group commit): IRC
- * acknowledges nothing, so nothing is promised before the commit. */
+/* What the lines of a read store joins the group the daemon commits once
+ * per turn of its loop: IRC acknowledges nothing, so nothing is promised
+ * before that commit. */
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct irc_conn *c = arg;
     struct store *st = c->t->core->store(c->t->ci);
-    int batched = store_batch_begin(st) == 0;
+    int was = store_group_enter(st);
     read_lines(bev, c);
-    if (batched && store_batch_end(st) != 0)
-        irc_log(c->t, 0, "could not store messages from %s", c->server);
+    store_group_leave(st, was);
 }
 
 static void ping_cb(evutil_socket_t fd, short what, void *arg)
