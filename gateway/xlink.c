@@ -27,6 +27,17 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, cons
     log_debug("libstrophe", "%s: %s", area, msg);
 }
 
+/* libstrophe formats a "SENT: <everything sent>" debug line for every
+ * send before our handler can drop it: only hand it the handler when that
+ * line is wanted. */
+static int trace_xml(void)
+{
+    return log_get_level() >= LOG_DEBUG && getenv("FERRY_TRACE_XML");
+}
+
+/* Above this, the send buffer is freed after use rather than kept. */
+#define OUT_KEEP (256 * 1024)
+
 static void io_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -132,10 +143,33 @@ void xlink_rearm(struct xlink *l)
     }
 }
 
+void xlink_flush_out(struct xlink *l)
+{
+    if (!l->out_len)
+        return;
+    if (xmpp_conn_is_connected(l->conn)) {
+        xmpp_log_handler h = l->xc->logger.handler;
+        if (!trace_xml())
+            l->xc->logger.handler = NULL;
+        xmpp_send_raw(l->conn, l->out, l->out_len);
+        l->xc->logger.handler = h;
+        l->sent = 1;
+    }
+    l->out_len = 0;
+    if (l->out_cap > OUT_KEEP) { /* after a burst, give the memory back */
+        free(l->out);
+        l->out = NULL;
+        l->out_cap = 0;
+    }
+}
+
 void xlink_ctx_pump(struct xlink_ctx *xc)
 {
+    for (struct xlink *l = xc->links; l; l = l->next)
+        xlink_flush_out(l);
     xmpp_run_once(xc->ctx, 0);
     for (struct xlink *l = xc->links; l; l = l->next) {
+        xlink_flush_out(l); /* what the stanza handlers answered */
         if (l->sent && xmpp_conn_is_connected(l->conn)) {
             /* Zero-length sentinel: keeps send_queue_len above 0 until the
              * partly written tail before it is out (DESIGN §3.3). */
@@ -157,6 +191,7 @@ void xlink_ctx_pump(struct xlink_ctx *xc)
             setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
         }
         l->got_read = 0;
+        xlink_flush_out(l);
         xlink_rearm(l);
     }
 }
@@ -165,7 +200,8 @@ int xlink_ctx_busy(struct xlink_ctx *xc)
 {
     for (struct xlink *l = xc->links; l; l = l->next)
         if (xmpp_conn_is_connecting(l->conn) ||
-            (xmpp_conn_is_connected(l->conn) && xmpp_conn_send_queue_len(l->conn) > 0))
+            (xmpp_conn_is_connected(l->conn) &&
+             (l->out_len > 0 || xmpp_conn_send_queue_len(l->conn) > 0)))
             return 1;
     return 0;
 }
@@ -256,6 +292,7 @@ void xlink_free(struct xlink *l)
     free(l->host);
     free(l->secret);
     free(l->ping_to);
+    free(l->out);
     free(l);
 }
 
@@ -276,6 +313,7 @@ void xlink_stop(struct xlink *l)
         evdns_getaddrinfo_cancel(l->dns);
         l->dns = NULL;
     }
+    xlink_flush_out(l);
     if (xmpp_conn_is_connecting(l->conn) || xmpp_conn_is_connected(l->conn))
         xmpp_disconnect(l->conn);
     else
@@ -311,12 +349,26 @@ const char *xlink_domain(const struct xlink *l)
     return l->domain;
 }
 
-/* libstrophe formats a "SENT: <the whole stanza>" debug line for every
- * send before our handler can drop it: only hand it the handler when that
- * line is wanted. */
-static int trace_xml(void)
+int xlink_send_raw(struct xlink *l, const char *xml, size_t len)
 {
-    return log_get_level() >= LOG_DEBUG && getenv("FERRY_TRACE_XML");
+    if (l->phase != PH_ONLINE || !xmpp_conn_is_connected(l->conn))
+        return FERRY_ESTATE;
+    /* Kept NUL-terminated: libstrophe's xmpp_send_raw reads the data as
+     * a string too (strlen), not only len bytes. */
+    if (l->out_len + len + 1 > l->out_cap) {
+        size_t cap = l->out_cap ? l->out_cap : 4096;
+        while (cap < l->out_len + len + 1)
+            cap *= 2;
+        char *p = realloc(l->out, cap);
+        if (!p)
+            return FERRY_ENOMEM;
+        l->out = p;
+        l->out_cap = cap;
+    }
+    memcpy(l->out + l->out_len, xml, len);
+    l->out_len += len;
+    l->out[l->out_len] = '\0';
+    return 0;
 }
 
 int xlink_send(struct xlink *l, xmpp_stanza_t *st)
@@ -325,24 +377,11 @@ int xlink_send(struct xlink *l, xmpp_stanza_t *st)
         return FERRY_ESTATE;
     if (!xmpp_stanza_get_from(st))
         xmpp_stanza_set_from(st, l->domain);
-    xmpp_log_handler h = l->xc->logger.handler;
-    if (!trace_xml())
-        l->xc->logger.handler = NULL;
-    xmpp_send(l->conn, st);
-    l->xc->logger.handler = h;
-    l->sent = 1;
-    return 0;
-}
-
-int xlink_send_raw(struct xlink *l, const char *xml, size_t len)
-{
-    if (l->phase != PH_ONLINE || !xmpp_conn_is_connected(l->conn))
-        return FERRY_ESTATE;
-    xmpp_log_handler h = l->xc->logger.handler;
-    if (!trace_xml())
-        l->xc->logger.handler = NULL;
-    xmpp_send_raw(l->conn, xml, len);
-    l->xc->logger.handler = h;
-    l->sent = 1;
-    return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    if (xmpp_stanza_to_text(st, &buf, &len) != 0)
+        return FERRY_ENOMEM;
+    int rc = xlink_send_raw(l, buf, len);
+    xmpp_free(l->xc->ctx, buf);
+    return rc;
 }

@@ -100,6 +100,7 @@ void xlink_conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error, xmpp
      * reuse the fd number, then take a low fd back for the next connect. */
     xlink_set_io(l, 0);
     l->fd = -1;
+    l->out_len = 0; /* like libstrophe's queue: gone with the stream */
     if (l->reserve_fd < 0)
         l->reserve_fd = xlink_reserve_low_fd();
     event_del(l->ev_keepalive);

@@ -34,9 +34,11 @@ struct xlink {
     int reserve_fd; /* low fd held for the next connect */
     short ev_flags; /* flags ev_io is registered with, 0 when not */
     int sent;       /* stanzas sent since the last sentinel */
-    int got_read;   /* the socket was readable in this wakeup */
-    int tcp_up;     /* TCP connect completed in this attempt */
-    int attempts;   /* failed attempts since last online */
+    char *out;      /* stanzas of this turn, handed to libstrophe as one write */
+    size_t out_len, out_cap;
+    int got_read; /* the socket was readable in this wakeup */
+    int tcp_up;   /* TCP connect completed in this attempt */
+    int attempts; /* failed attempts since last online */
     int stopping;
     char ip[INET6_ADDRSTRLEN];
     struct event *ev_io, *ev_tick, *ev_retry, *ev_keepalive;
@@ -65,6 +67,10 @@ void xlink_conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error, xmpp
                         void *arg);
 int xlink_sockopt_cb(xmpp_conn_t *conn, void *sock);
 void xlink_retry_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Hands what xlink_send buffered to libstrophe (one queue entry, so one
+ * write to the socket for the whole turn); xlink.c. */
+void xlink_flush_out(struct xlink *l);
 
 /* xlink_ping.c: XEP-0199 pings, keepalive, answers. */
 void xlink_fail_pings(struct xlink *l);
