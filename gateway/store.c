@@ -153,6 +153,7 @@ static void stmt_clear(sqlite3_stmt *s)
 }
 
 static void group_flush(struct store *st);
+static void group_open(struct store *st);
 
 int store_bind(struct store *st, enum store_sid id, sqlite3_stmt **out, const char *fmt, ...)
 {
@@ -160,7 +161,10 @@ int store_bind(struct store *st, enum store_sid id, sqlite3_stmt **out, const ch
     va_list ap;
     int rc = SQLITE_OK;
 
-    group_flush(st);
+    if (st->joined && !st->group && id != SQ_BEGIN)
+        group_open(st); /* the group's transaction begins with its first statement */
+    else
+        group_flush(st);
 
     va_start(ap, fmt);
     for (int i = 1; rc == SQLITE_OK && fmt[i - 1]; i++) {
@@ -285,8 +289,12 @@ static void group_flush(struct store *st)
 /* Inside the group, a transaction is a savepoint of the group's one. */
 int store_tx_begin(struct store *st, const char *what)
 {
-    if (st->group && st->joined)
-        return run_plain(st, SQ_SAVEPOINT, what);
+    if (st->joined) {
+        if (!st->group)
+            group_open(st);
+        if (st->group)
+            return run_plain(st, SQ_SAVEPOINT, what);
+    }
     return run_plain(st, SQ_BEGIN, what); /* (store_bind commits an open group first) */
 }
 
@@ -505,16 +513,18 @@ void store_free(struct store *st)
     free(st);
 }
 
+static void group_open(struct store *st)
+{
+    /* On failure each write commits on its own. */
+    if (run_plain(st, SQ_BEGIN, "group begin") == FERRY_OK)
+        st->group = 1;
+}
+
 int store_group_enter(struct store *st)
 {
     if (!st)
         return 0;
     int was = st->joined;
-    if (!st->group) {
-        if (run_plain(st, SQ_BEGIN, "group begin") != FERRY_OK)
-            return was; /* not joined: each write commits on its own */
-        st->group = 1;
-    }
     st->joined = 1;
     return was;
 }
