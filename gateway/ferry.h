@@ -33,6 +33,12 @@ struct instance {
     int64_t pinged_upto; /* highest seq a ping has been sent behind */
     int queue_idle;      /* nothing stored is waiting: new stanzas go out at once */
     struct event *ev_flush;
+    /* Sent but only in memory until confirmed (router_hold.c). */
+    struct held *held, *held_tail;
+    size_t n_held;
+    uint64_t held_last;   /* sequence of the last message held */
+    uint64_t held_pinged; /* the last one a ping has been sent behind */
+    struct event *ev_hold;
 
     /* Services (services.c): users whose presence the gateway receives. */
     char **present;

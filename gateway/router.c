@@ -8,6 +8,7 @@
 #include "err.h"
 #include "jid.h"
 #include "log.h"
+#include "router_hold.h"
 #include "services.h"
 #include "stanza.h"
 #include "store.h"
@@ -144,13 +145,16 @@ void router_on_stanza(struct instance *in, xmpp_stanza_t *st)
 
 struct flush_ack {
     struct instance *in;
-    int64_t upto;
+    int64_t upto;       /* stored rows */
+    uint64_t held_upto; /* held messages (router_hold.c) */
 };
 
 static void flush_acked(void *arg, int ok)
 {
     struct flush_ack *a = arg;
     struct instance *in = a->in;
+    if (ok)
+        hold_ack(in, a->held_upto);
     if (ok && a->upto > in->acked_upto) {
         /* In the loop's group commit: should the deletion be lost in a
          * crash, the messages are sent once more, never lost. */
@@ -213,14 +217,16 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     /* Everything stored is out (also what router_enqueue sent at once):
      * one ping behind it acknowledges the lot. */
     in->queue_idle = rc == 0 && !w.failed && w.sent < FLUSH_BATCH;
-    if (in->sent_upto > in->pinged_upto) {
+    if (in->sent_upto > in->pinged_upto || in->held_last > in->held_pinged) {
         struct flush_ack *a = malloc(sizeof(*a));
         if (a) {
-            *a = (struct flush_ack){in, in->sent_upto};
-            if (xlink_ping(in->link, flush_acked, a) != 0)
+            *a = (struct flush_ack){in, in->sent_upto, in->held_last};
+            if (xlink_ping(in->link, flush_acked, a) != 0) {
                 free(a); /* the link dropped; everything is resent on reconnect */
-            else
+            } else {
                 in->pinged_upto = in->sent_upto;
+                in->held_pinged = in->held_last;
+            }
         }
     }
     if (w.sent == FLUSH_BATCH)
@@ -240,6 +246,8 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
     char *xml = stz_to_string(router_xctx(in), st);
     if (!xml)
         return FERRY_ENOMEM;
+    if (in->held) /* they were sent first: they are stored first */
+        hold_spill(in, xlink_is_online(in->link) && in->queue_idle);
     int64_t seq = 0;
     int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
     if (rc != 0) {
@@ -255,6 +263,21 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
     else
         in->queue_idle = 0;
     free(xml);
+    router_kick(in);
+    return 0;
+}
+
+/* Nothing stored waits and the link is up: send now, hold in memory until
+ * the server confirms (router_hold.h); stored as usual if that fails. */
+static int send_held(struct instance *in, xmpp_stanza_t *st, int hold_ms)
+{
+    char *xml = stz_to_string(router_xctx(in), st);
+    if (!xml)
+        return FERRY_ENOMEM;
+    int rc = hold_send(in, xml, strlen(xml), hold_ms);
+    free(xml);
+    if (rc != 0)
+        return router_enqueue(in, st, NULL);
     router_kick(in);
     return 0;
 }
@@ -300,6 +323,9 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
     int rc;
     if (msg->direct && xlink_is_online(in->link)) {
         rc = xlink_send(in->link, st) == 0 ? 0 : router_enqueue(in, st, msg->dedupe_key);
+    } else if (msg->hold_ms > 0 && !msg->dedupe_key && in->queue_idle &&
+               xlink_is_online(in->link)) {
+        rc = send_held(in, st, msg->hold_ms);
     } else {
         rc = router_enqueue(in, st, msg->dedupe_key);
     }
@@ -323,6 +349,7 @@ void router_on_online(struct instance *in)
 
 void router_on_offline(struct instance *in)
 {
+    hold_spill(in, 0); /* sent again after reconnect */
     in->sent_upto = in->acked_upto;
     in->pinged_upto = in->acked_upto;
     in->queue_idle = 0;
@@ -332,11 +359,12 @@ void router_on_offline(struct instance *in)
 int router_instance_init(struct instance *in)
 {
     in->ev_flush = event_new(in->f->base, -1, 0, flush_cb, in);
-    return in->ev_flush ? 0 : FERRY_ENOMEM;
+    return in->ev_flush ? hold_init(in) : FERRY_ENOMEM;
 }
 
 void router_instance_free(struct instance *in)
 {
+    hold_free(in);
     if (in->ev_flush)
         event_free(in->ev_flush);
     in->ev_flush = NULL;

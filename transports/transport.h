@@ -132,6 +132,11 @@ struct tr_inbound {
     int direct;             /* not stored: sent at once when the link is online, else
                                queued as usual (e.g. a room's reflection of the message
                                its sender just wrote: the sender is online) */
+    int hold_ms;            /* > 0: when nothing stored waits and the link is up, sent
+                               at once and kept only in memory until the XMPP server
+                               confirms it, written to the store if it has not within
+                               hold_ms (or the link drops).  Only for sources that
+                               acknowledge nothing (IRC); ignored with a dedupe_key */
 };
 
 /* XEP-0077 registration fields a transport asks for. */

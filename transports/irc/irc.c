@@ -43,6 +43,9 @@ static const struct cfg_key irc_keys[] = {
     {"flood_interval_ms", CFG_INT, 0, 10, 60000, "1000", "then one line per this long"},
     {"queue_max", CFG_INT, 0, 1, 100000, "200", "lines waiting per connection"},
     {"quit_grace", CFG_INT, 0, 0, 86400, "30", "seconds before QUIT when unused (0: never)"},
+    {"hold_ms", CFG_INT, 0, 0, 10000, "100",
+     "ms a message from IRC may wait unconfirmed by the XMPP server before it is stored "
+     "(0: store every message first)"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -211,6 +214,7 @@ static int irc_create(const struct core_api *core, struct core_instance *ci, voi
     t->flood_interval_ms = (int)core->cfg_int(ci, "flood_interval_ms");
     t->queue_max = (int)core->cfg_int(ci, "queue_max");
     t->quit_grace = (int)core->cfg_int(ci, "quit_grace");
+    t->hold_ms = (int)core->cfg_int(ci, "hold_ms");
     size_t n = core->cfg_groups(ci, "servers");
     t->servers = calloc(n ? n : 1, sizeof(*t->servers));
     if (!t->servers) {

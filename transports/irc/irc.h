@@ -110,6 +110,7 @@ struct irc {
     int flood_interval_ms;
     int queue_max;
     int quit_grace;
+    int hold_ms; /* tr_inbound.hold_ms of every message from IRC */
     struct irc_server *servers;
     size_t n_servers;
     struct irc_conn *conns;

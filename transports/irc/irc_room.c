@@ -102,7 +102,8 @@ void irc_deliver(struct irc_conn *c, const char *user, const char *from_local, c
                             .body = text,
                             .body_len = text ? strlen(text) : 0,
                             .type = type,
-                            .subject = subject};
+                            .subject = subject,
+                            .hold_ms = c->t->hold_ms};
     if (c->t->core->deliver(c->t->ci, &in) != 0)
         irc_log(c->t, 0, "could not store a message from IRC for delivery");
 }

@@ -1,0 +1,145 @@
+/* Held inbound messages: see router_hold.h. */
+#include "router_hold.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "router.h"
+#include "store.h"
+#include "xlink.h"
+
+struct held {
+    struct held *next;
+    uint64_t mseq;
+    int64_t deadline_ms;
+    size_t len;
+    char xml[];
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void arm(struct instance *in)
+{
+    if (!in->held) {
+        event_del(in->ev_hold);
+        return;
+    }
+    int64_t left = in->held->deadline_ms - mono_ms();
+    if (left < 0)
+        left = 0;
+    struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
+    event_add(in->ev_hold, &tv);
+}
+
+int hold_send(struct instance *in, const char *xml, size_t len, int hold_ms)
+{
+    if (in->n_held >= HOLD_MAX)
+        return FERRY_ETEMP;
+    struct held *h = malloc(sizeof(*h) + len + 1);
+    if (!h)
+        return FERRY_ENOMEM;
+    int rc = xlink_send_raw(in->link, xml, len);
+    if (rc != 0) {
+        free(h);
+        return rc;
+    }
+    memcpy(h->xml, xml, len);
+    h->xml[len] = '\0';
+    h->len = len;
+    h->next = NULL;
+    h->mseq = ++in->held_last;
+    h->deadline_ms = mono_ms() + hold_ms;
+    if (in->held_tail)
+        in->held_tail->next = h;
+    else
+        in->held = h;
+    in->held_tail = h;
+    if (in->n_held++ == 0)
+        arm(in);
+    return 0;
+}
+
+static void drop_head(struct instance *in)
+{
+    struct held *h = in->held;
+    in->held = h->next;
+    if (!in->held)
+        in->held_tail = NULL;
+    in->n_held--;
+    free(h);
+}
+
+void hold_ack(struct instance *in, uint64_t mseq)
+{
+    int had = in->held != NULL;
+    while (in->held && in->held->mseq <= mseq)
+        drop_head(in);
+    if (had)
+        arm(in);
+}
+
+/* Stores held messages oldest first: all of them, or (expired_only) those
+ * past their deadline.  A message the store refuses stays held (logged);
+ * it is tried again at the next spill. */
+static void spill(struct instance *in, int sent, int expired_only)
+{
+    int64_t now = mono_ms();
+    int n = 0;
+    while (in->held && (!expired_only || in->held->deadline_ms <= now)) {
+        int64_t seq = 0;
+        int rc = store_in_push(in->f->store, in->name, NULL, in->held->xml, &seq);
+        if (rc != 0) {
+            log_error(in->name, "could not store %zu unconfirmed messages: %s", in->n_held,
+                      ferry_strerror(rc));
+            in->held->deadline_ms = now + 1000;
+            break;
+        }
+        if (sent && seq > in->sent_upto)
+            in->sent_upto = seq;
+        drop_head(in);
+        n++;
+    }
+    if (n > 0) {
+        log_debug(in->name, "%d messages not yet confirmed by the server written to the store", n);
+        router_kick(in); /* a ping behind the stored rows */
+    }
+    arm(in);
+}
+
+void hold_spill(struct instance *in, int sent)
+{
+    spill(in, sent, 0);
+}
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct instance *in = arg;
+    spill(in, xlink_is_online(in->link) && in->queue_idle, 1);
+}
+
+int hold_init(struct instance *in)
+{
+    in->ev_hold = event_new(in->f->base, -1, 0, hold_cb, in);
+    return in->ev_hold ? 0 : FERRY_ENOMEM;
+}
+
+void hold_free(struct instance *in)
+{
+    if (in->held && in->f->store)
+        spill(in, 0, 0);
+    while (in->held)
+        drop_head(in);
+    if (in->ev_hold)
+        event_free(in->ev_hold);
+    in->ev_hold = NULL;
+}
