@@ -94,6 +94,9 @@ static void spill(struct instance *in, int sent, int expired_only)
 {
     int64_t now = mono_ms();
     int n = 0;
+    /* One commit for the lot (at the end of this turn when the caller is
+     * in the loop's group already). */
+    int was = store_group_enter(in->f->store);
     while (in->held && (!expired_only || in->held->deadline_ms <= now)) {
         int64_t seq = 0;
         int rc = store_in_push(in->f->store, in->name, NULL, in->held->xml, &seq);
@@ -108,6 +111,9 @@ static void spill(struct instance *in, int sent, int expired_only)
         drop_head(in);
         n++;
     }
+    store_group_leave(in->f->store, was);
+    if (!was && store_group_commit(in->f->store) != 0)
+        log_error(in->name, "could not store %d unconfirmed messages", n);
     if (n > 0) {
         log_debug(in->name, "%d messages not yet confirmed by the server written to the store", n);
         router_kick(in); /* a ping behind the stored rows */
