@@ -27,12 +27,12 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, cons
     log_debug("libstrophe", "%s: %s", area, msg);
 }
 
-/* libstrophe formats a "SENT: <everything sent>" debug line for every
- * send before our handler can drop it: only hand it the handler when that
- * line is wanted. */
-static int trace_xml(void)
+/* libstrophe formats every line it logs, "SENT: <all that was written>"
+ * included, before it calls the handler; and every line of it goes to our
+ * debug level.  So it gets the handler only while we log at debug level. */
+static void sync_logger(struct xlink_ctx *xc)
 {
-    return log_get_level() >= LOG_DEBUG && getenv("FERRY_TRACE_XML");
+    xc->logger.handler = log_get_level() >= LOG_DEBUG ? strophe_log : NULL;
 }
 
 /* Above this, the send buffer is freed after use rather than kept. */
@@ -82,7 +82,7 @@ struct xlink_ctx *xlink_ctx_new(struct event_base *base)
     if (!xc)
         return NULL;
     xc->base = base;
-    xc->logger.handler = strophe_log;
+    sync_logger(xc);
     xc->logger.userdata = xc;
     xmpp_initialize();
     xc->ctx = xmpp_ctx_new(NULL, &xc->logger);
@@ -148,11 +148,7 @@ void xlink_flush_out(struct xlink *l)
     if (!l->out_len)
         return;
     if (xmpp_conn_is_connected(l->conn)) {
-        xmpp_log_handler h = l->xc->logger.handler;
-        if (!trace_xml())
-            l->xc->logger.handler = NULL;
         xmpp_send_raw(l->conn, l->out, l->out_len);
-        l->xc->logger.handler = h;
         l->sent = 1;
     }
     l->out_len = 0;
@@ -165,6 +161,7 @@ void xlink_flush_out(struct xlink *l)
 
 void xlink_ctx_pump(struct xlink_ctx *xc)
 {
+    sync_logger(xc); /* (the level changes on SIGHUP) */
     for (struct xlink *l = xc->links; l; l = l->next)
         xlink_flush_out(l);
     xmpp_run_once(xc->ctx, 0);
