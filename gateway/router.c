@@ -11,6 +11,7 @@
 #include "router_hold.h"
 #include "services.h"
 #include "stanza.h"
+#include "stanza_xml.h"
 #include "store.h"
 #include "transport_reg.h"
 #include "xlink.h"
@@ -239,6 +240,27 @@ void router_kick(struct instance *in)
         event_active(in->ev_flush, EV_TIMEOUT, 0);
 }
 
+/* Stores xml (a serialised stanza with its from set; the caller keeps it)
+ * and sends it at once when nothing older waits. */
+static int enqueue_xml(struct instance *in, const char *xml, size_t len, const char *dedupe_key)
+{
+    if (in->held) /* they were sent first: they are stored first */
+        hold_spill(in, xlink_is_online(in->link) && in->queue_idle);
+    int64_t seq = 0;
+    int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
+    if (rc != 0)
+        return rc;
+    /* Stored.  When nothing older waits to be sent, send this stanza now
+     * rather than re-reading and re-parsing it in the flush; it stays in
+     * the store until the ping behind it is answered, as usual. */
+    if (in->queue_idle && xlink_is_online(in->link) && xlink_send_raw(in->link, xml, len) == 0)
+        in->sent_upto = seq;
+    else
+        in->queue_idle = 0;
+    router_kick(in);
+    return 0;
+}
+
 int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_key)
 {
     if (!xmpp_stanza_get_from(st))
@@ -246,40 +268,9 @@ int router_enqueue(struct instance *in, xmpp_stanza_t *st, const char *dedupe_ke
     char *xml = stz_to_string(router_xctx(in), st);
     if (!xml)
         return FERRY_ENOMEM;
-    if (in->held) /* they were sent first: they are stored first */
-        hold_spill(in, xlink_is_online(in->link) && in->queue_idle);
-    int64_t seq = 0;
-    int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
-    if (rc != 0) {
-        free(xml);
-        return rc;
-    }
-    /* Stored.  When nothing older waits to be sent, send this stanza now
-     * rather than re-reading and re-parsing it in the flush; it stays in
-     * the store until the ping behind it is answered, as usual. */
-    if (in->queue_idle && xlink_is_online(in->link) &&
-        xlink_send_raw(in->link, xml, strlen(xml)) == 0)
-        in->sent_upto = seq;
-    else
-        in->queue_idle = 0;
+    int rc = enqueue_xml(in, xml, strlen(xml), dedupe_key);
     free(xml);
-    router_kick(in);
-    return 0;
-}
-
-/* Nothing stored waits and the link is up: send now, hold in memory until
- * the server confirms (router_hold.h); stored as usual if that fails. */
-static int send_held(struct instance *in, xmpp_stanza_t *st, int hold_ms)
-{
-    char *xml = stz_to_string(router_xctx(in), st);
-    if (!xml)
-        return FERRY_ENOMEM;
-    int rc = hold_send(in, xml, strlen(xml), hold_ms);
-    free(xml);
-    if (rc != 0)
-        return router_enqueue(in, st, NULL);
-    router_kick(in);
-    return 0;
+    return rc;
 }
 
 int router_deliver(struct instance *in, const struct tr_inbound *msg)
@@ -304,32 +295,35 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
         snprintf(idbuf, sizeof(idbuf), "ferry-%08lx%08lx", (unsigned long)random(),
                  (unsigned long)random());
     static const char *const types[] = {"chat", "groupchat", "normal"};
-    xmpp_stanza_t *st =
-        stz_message(router_xctx(in), types[msg->type], from, msg->user, msg->id ? msg->id : idbuf,
-                    msg->body, msg->body ? msg->body_len : 0);
+    struct stz_msg m = {
+        .type = types[msg->type],
+        .from = from,
+        .to = msg->user,
+        .id = msg->id ? msg->id : idbuf,
+        .body = msg->body,
+        .body_len = msg->body ? msg->body_len : 0,
+        .subject = msg->subject,
+        .oob_url = msg->oob_url,
+    };
+    size_t len = 0;
+    char *xml = stz_message_xml(&m, &len);
     free(from);
-    if (!st)
+    if (!xml)
         return FERRY_ENOMEM;
-    if (msg->subject)
-        stz_add_text_child(router_xctx(in), st, "subject", msg->subject, (size_t)-1);
-    if (msg->oob_url) {
-        xmpp_stanza_t *x = stz_elem(router_xctx(in), "x", "jabber:x:oob");
-        if (x) {
-            stz_add_text_child(router_xctx(in), x, "url", msg->oob_url, (size_t)-1);
-            xmpp_stanza_add_child(st, x);
-            xmpp_stanza_release(x);
-        }
+    int online = xlink_is_online(in->link);
+    int rc = FERRY_ESTATE;
+    if (msg->direct && online) {
+        rc = xlink_send_raw(in->link, xml, len); /* not stored: see tr_inbound.direct */
+    } else if (msg->hold_ms > 0 && !msg->dedupe_key && in->queue_idle && online) {
+        /* Sent now and held in memory until the server confirms it
+         * (router_hold.h); stored as usual if that fails. */
+        rc = hold_send(in, xml, len, msg->hold_ms);
+        if (rc == 0)
+            router_kick(in);
     }
-    int rc;
-    if (msg->direct && xlink_is_online(in->link)) {
-        rc = xlink_send(in->link, st) == 0 ? 0 : router_enqueue(in, st, msg->dedupe_key);
-    } else if (msg->hold_ms > 0 && !msg->dedupe_key && in->queue_idle &&
-               xlink_is_online(in->link)) {
-        rc = send_held(in, st, msg->hold_ms);
-    } else {
-        rc = router_enqueue(in, st, msg->dedupe_key);
-    }
-    xmpp_stanza_release(st);
+    if (rc != 0)
+        rc = enqueue_xml(in, xml, len, msg->dedupe_key);
+    free(xml);
     return rc;
 }
 
