@@ -7,7 +7,8 @@
  *                keepalive, reconnect with rejoin
  *   irc_cap.c    registration: CAP negotiation and SASL
  *   irc_event.c  IRC side: lines from the server turned into XMPP
- *   irc_room.c   channel members and their XEP-0045 presence
+ *   irc_room.c   XEP-0045 presence and messages of the rooms
+ *   irc_members.c  channel members (a hash set per channel)
  *   irc_xmpp.c   (XMPP side, from irc.c:) joins, leaves, messages, LIST
  *   irc_line.c, irc_split.c, irc_text.c, irc_addr.c: pure protocol helpers
  *
@@ -42,8 +43,14 @@ struct irc_server {
 };
 
 struct irc_member {
-    char *nick;
     char prefix; /* '@' op, '%' halfop, '+' voice, 0 none */
+    char nick[];
+};
+
+/* A channel's members, a hash set (irc_members.c). */
+struct irc_members {
+    struct irc_member **slot; /* cap slots (a power of 2), NULL when free */
+    size_t cap, n;
 };
 
 /* A channel of a connection, joined by one or more of the user's
@@ -56,8 +63,7 @@ struct irc_chan {
     int names_done; /* end of NAMES seen: occupants sent */
     char **res;     /* user resources in the room (full JIDs) */
     size_t n_res;
-    struct irc_member *members;
-    size_t n_members;
+    struct irc_members members;
     char *topic;
     char **pending_echo; /* our own messages awaiting echo-message */
     size_t n_echo;
@@ -157,9 +163,16 @@ int irc_is_channel(const struct irc_conn *c, const char *name);
 
 /* irc_room.c: members and room presence */
 char *irc_room_of(struct irc_conn *c, const char *chan); /* the room's JID local part */
+/* irc_members.c: the members of a channel */
 struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick);
+/* Adds nick, or sets the prefix of the member already there; NULL when
+ * memory runs out. */
 struct irc_member *irc_member_add(struct irc_chan *ch, const char *nick, char prefix);
 void irc_member_del(struct irc_chan *ch, const char *nick);
+/* Walks the members: *it starts at 0; NULL at the end.  No changes to the
+ * set during a walk. */
+struct irc_member *irc_member_next(struct irc_chan *ch, size_t *it);
+void irc_members_clear(struct irc_chan *ch);
 /* Occupant presence of nick to resource res (all when NULL). */
 void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, char prefix,
                   int available, const char *status, const int *codes, size_t n_codes,

@@ -154,9 +154,7 @@ void irc_chan_free(struct irc_chan *ch)
     for (size_t i = 0; i < ch->n_res; i++)
         free(ch->res[i]);
     free(ch->res);
-    for (size_t i = 0; i < ch->n_members; i++)
-        free(ch->members[i].nick);
-    free(ch->members);
+    irc_members_clear(ch);
     for (size_t i = 0; i < ch->n_echo; i++)
         free(ch->pending_echo[i]);
     free(ch->pending_echo);

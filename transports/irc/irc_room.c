@@ -1,5 +1,5 @@
-/* IRC rooms: channel members and the XEP-0045 presence and messages that
- * show them to the user's resources. */
+/* IRC rooms: the XEP-0045 presence and messages that show a channel and
+ * its members to the user's resources. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,39 +25,6 @@ static enum tr_affiliation aff_of(char prefix)
     return prefix == '~'                    ? TR_AFF_OWNER
            : prefix == '@' || prefix == '&' ? TR_AFF_ADMIN
                                             : TR_AFF_NONE;
-}
-struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick)
-{
-    for (size_t i = 0; i < ch->n_members; i++)
-        if (strcasecmp(ch->members[i].nick, nick) == 0)
-            return &ch->members[i];
-    return NULL;
-}
-struct irc_member *irc_member_add(struct irc_chan *ch, const char *nick, char prefix)
-{
-    struct irc_member *m = irc_member_find(ch, nick);
-    if (m) {
-        m->prefix = prefix;
-        return m;
-    }
-    struct irc_member *n = realloc(ch->members, (ch->n_members + 1) * sizeof(*n));
-    if (!n)
-        return NULL;
-    ch->members = n;
-    m = &ch->members[ch->n_members];
-    if (!(m->nick = strdup(nick)))
-        return NULL;
-    m->prefix = prefix;
-    ch->n_members++;
-    return m;
-}
-void irc_member_del(struct irc_chan *ch, const char *nick)
-{
-    struct irc_member *m = irc_member_find(ch, nick);
-    if (!m)
-        return;
-    free(m->nick);
-    *m = ch->members[--ch->n_members];
 }
 /* Occupant presence of nick to one resource (or all when res is NULL). */
 void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, char prefix,
@@ -87,10 +54,10 @@ void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, cha
 }
 void irc_send_occupants(struct irc_conn *c, struct irc_chan *ch, const char *resource)
 {
-    for (size_t i = 0; i < ch->n_members; i++)
-        if (strcasecmp(ch->members[i].nick, c->nick) != 0)
-            irc_occupant(c, ch, ch->members[i].nick, ch->members[i].prefix, 1, NULL, NULL, 0, NULL,
-                         resource);
+    size_t it = 0;
+    for (struct irc_member *m; (m = irc_member_next(ch, &it));)
+        if (strcasecmp(m->nick, c->nick) != 0)
+            irc_occupant(c, ch, m->nick, m->prefix, 1, NULL, NULL, 0, NULL, resource);
 }
 void irc_deliver(struct irc_conn *c, const char *user, const char *from_local, const char *from_res,
                  enum tr_msg_type type, const char *text, const char *subject, const char *id)
