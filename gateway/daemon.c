@@ -267,7 +267,7 @@ int ferry_start(struct ferry *f, const char *config_path)
 static int all_closed(struct ferry *f)
 {
     for (size_t i = 0; i < f->n_inst; i++)
-        if (!xlink_is_closed(f->inst[i].link))
+        if (!xlink_is_closed(f->inst[i].link) || transport_busy(&f->inst[i]))
             return 0;
     return 1;
 }

@@ -60,6 +60,11 @@ void transport_stop(struct instance *in)
         in->ops->stop(in->state);
 }
 
+int transport_busy(struct instance *in)
+{
+    return in->ops->busy && in->state ? in->ops->busy(in->state) : 0;
+}
+
 int transport_send(struct instance *in, const struct tr_msg *msg, struct tr_error *err)
 {
     if (!in->ops->send) {

@@ -18,6 +18,8 @@ int transport_create(struct instance *in, char *err, size_t errlen);
 void transport_destroy(struct instance *in);
 int transport_start(struct instance *in);
 void transport_stop(struct instance *in);
+/* ops->busy: still sending goodbyes after stop. */
+int transport_busy(struct instance *in);
 int transport_send(struct instance *in, const struct tr_msg *msg, struct tr_error *err);
 int transport_reg_check(struct instance *in, const char *user, const char *const *vars,
                         char **values, size_t n, struct tr_error *err);

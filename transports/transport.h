@@ -315,6 +315,10 @@ struct transport_ops {
     int (*start)(void *state);
     /* Stops network activity (shutdown); pending work stays in the store. */
     void (*stop)(void *state);
+    /* Optional: nonzero while the transport still has goodbyes on the wire
+     * after stop (QUITs draining); the daemon keeps running its loop for
+     * them, within its shutdown grace period. */
+    int (*busy)(void *state);
 
     /* A user's message.  Returns 0 when the transport accepted it (it then
      * owns completion: done, stored for retry, or bounced later through

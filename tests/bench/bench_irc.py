@@ -48,7 +48,7 @@ IRC_HOST = "127.0.0.1"        # the IRC server's name in room JIDs
 FLOOD = {"flood_burst": 1000, "flood_interval_ms": 10, "queue_max": 100000}
 
 
-def irc_transport(ngircd):
+def irc_transport(ngircd, hold_ms=None):
     return """,
     {
         driver = "irc";
@@ -56,11 +56,12 @@ def irc_transport(ngircd):
         name = "irc";
         flood_burst = %d;
         flood_interval_ms = %d;
-        queue_max = %d;
+        queue_max = %d;%s
         servers = (
             { name = "%s"; port = %d; plaintext = true; }
         );
     }""" % (IRC, FLOOD["flood_burst"], FLOOD["flood_interval_ms"], FLOOD["queue_max"],
+            "" if hold_ms is None else "\n        hold_ms = %d;" % hold_ms,
             IRC_HOST, ngircd.port)
 
 
@@ -576,6 +577,8 @@ def main():
                     "again); one: all users in one channel")
     ap.add_argument("--sync", default="full,normal",
                     help="Ferry store.sync values to run, comma-separated (full,normal)")
+    ap.add_argument("--hold-ms", type=int, default=None,
+                    help="the IRC transport's hold_ms (default: Ferry's default)")
     ap.add_argument("--no-biboumi", action="store_true", help="skip the comparison")
     ap.add_argument("--no-install", action="store_true",
                     help="do not try `apt-get install -y biboumi` when it is missing")
@@ -645,7 +648,7 @@ def main():
 
         def ferry_start(sync):
             nonlocal ferry
-            ferry = ft.Ferry(server, store_sync=sync, more_transports=irc_transport(ngircd))
+            ferry = ft.Ferry(server, store_sync=sync, more_transports=irc_transport(ngircd, args.hold_ms))
             ferry.start(wait_online=False)
             ferry.wait_log(r"\[irc\] xmpp: online", 15)
             return ferry.pid

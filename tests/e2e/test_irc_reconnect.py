@@ -117,3 +117,37 @@ class IrcQuitGrace(ft.FerryCase):
         # A QUIT, not a dropped connection.
         self.assertTrue(ngircd.log.grep(r'"gus!.*unregistered.*Got QUIT command'),
                         ngircd.log.tail())
+
+    def test_quit_and_queued_lines_at_shutdown(self):
+        """On SIGTERM every connection sends what flood control still holds
+        (accepted messages), then QUIT with a reason, before Ferry exits."""
+        ngircd = Ngircd(tls=False)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        transport = irc_transport(ngircd).replace(
+            "flood_burst = 20;\n        flood_interval_ms = 50;",
+            "flood_burst = 1;\n        flood_interval_ms = 60000;")
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        watcher = ngircd.client("wendy")
+        watcher.join("#bye")
+        room = "#bye%127.0.0.1@" + IRC
+        c = self.client(server, "quinn")
+        c.join_room(room + "/quinn")
+        c.wait_presence(room + "/quinn", None, 15)
+        # One line at once, then one a minute: "first" takes the token
+        # (if the JOIN has not), the next two wait in the queue.
+        c.send_message(room, "first", mtype="groupchat")
+        c.send_message(room, "queued one", mtype="groupchat")
+        c.send_message(room, "queued two", mtype="groupchat")
+        # Accepted (the room reflects a message to its sender when Ferry
+        # takes it; ngircd has no echo-message).
+        c.wait_message(room + "/quinn", 10, pred=lambda m: m["body"] == "queued two")
+        self.assertEqual(ferry.terminate(10), 0)
+        watcher.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "queued two", timeout=10)
+        self.assertEqual([m.text for m in watcher.messages
+                          if m.command == "PRIVMSG" and m.nick == "quinn"],
+                         ["first", "queued one", "queued two"])
+        quit = watcher.wait_for(lambda m: m.command == "QUIT" and m.nick == "quinn", timeout=10)
+        self.assertIn("Gateway shutting down", quit.text)  # (ngircd adds quotes)

@@ -43,7 +43,7 @@ static const struct cfg_key irc_keys[] = {
     {"flood_interval_ms", CFG_INT, 0, 10, 60000, "1000", "then one line per this long"},
     {"queue_max", CFG_INT, 0, 1, 100000, "200", "lines waiting per connection"},
     {"quit_grace", CFG_INT, 0, 0, 86400, "30", "seconds before QUIT when unused (0: never)"},
-    {"hold_ms", CFG_INT, 0, 0, 10000, "100",
+    {"hold_ms", CFG_INT, 0, 0, 10000, "1000",
      "ms a message from IRC may wait unconfirmed by the XMPP server before it is stored "
      "(0: store every message first)"},
     {NULL, 0, 0, 0, 0, NULL, NULL},
@@ -297,11 +297,17 @@ static int irc_start(void *state)
 static void irc_stop(void *state)
 {
     struct irc *t = state;
-    for (struct irc_conn *c = t->conns; c; c = c->next) {
-        c->quitting = 1;
-        const char *p[] = {"Gateway shutting down"};
-        irc_conn_cmd(c, "QUIT", 1, p);
-    }
+    for (struct irc_conn *c = t->conns; c; c = c->next)
+        irc_conn_quit_now(c, "Gateway shutting down");
+}
+
+static int irc_busy(void *state)
+{
+    struct irc *t = state;
+    for (struct irc_conn *c = t->conns; c; c = c->next)
+        if (c->quitting && c->bev)
+            return 1; /* a QUIT still draining */
+    return 0;
 }
 
 /* ---- XMPP side ----------------------------------------------------------- */
@@ -332,6 +338,7 @@ const struct transport_ops irc_transport = {
     .destroy = irc_destroy,
     .start = irc_start,
     .stop = irc_stop,
+    .busy = irc_busy,
     .send = irc_xmpp_send,
     .presence = irc_xmpp_presence,
     .disco_items = irc_xmpp_disco_items,

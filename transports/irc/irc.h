@@ -151,6 +151,9 @@ int irc_conn_send(struct irc_conn *c, const char *line);
 /* Builds and queues COMMAND params... (CR/LF/NUL refused). */
 int irc_conn_cmd(struct irc_conn *c, const char *command, size_t n, const char *const *params);
 void irc_conn_quit_later(struct irc_conn *c);
+/* Sends what flood control holds, then QUIT :text; the connection is freed
+ * once that has left (or after two seconds).  Only when registered. */
+void irc_conn_quit_now(struct irc_conn *c, const char *text);
 /* Closes the connection (reason for the users); reconnects if retry and a
  * room still wants it. */
 void irc_conn_close(struct irc_conn *c, const char *reason, int retry);

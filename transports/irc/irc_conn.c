@@ -394,14 +394,31 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     for (struct irc_chan *ch = c->chans; ch; ch = ch->next)
         if (ch->n_res)
             return; /* someone came back */
-    c->quitting = 1;
-    if (!c->bev) {
+    if (!c->bev || c->state != IC_READY) {
+        c->quitting = 1;
         irc_conn_free(c);
         return;
     }
+    irc_conn_quit_now(c, "Leaving");
+}
+
+void irc_conn_quit_now(struct irc_conn *c, const char *text)
+{
+    if (c->quitting || !c->bev || c->state != IC_READY)
+        return; /* (the rest is closed when the transport is freed) */
+    c->quitting = 1;
+    /* What the user sent and flood control still holds goes first: it was
+     * accepted, and the connection is ending anyway. */
+    while (c->qlen) {
+        char *line = c->queue[c->qhead];
+        c->qhead = (c->qhead + 1) % c->qcap;
+        c->qlen--;
+        irc_write_now(c, line);
+        free(line);
+    }
     /* Socket bufferevents write later: free once QUIT has left (or after
      * two seconds), so the server sees a QUIT and not a dropped link. */
-    const char *p[] = {"Leaving"};
+    const char *p[] = {text};
     irc_cmd_now(c, "QUIT", 1, p);
     bufferevent_setcb(c->bev, NULL, drained_cb, event_cb, c);
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
