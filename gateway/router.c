@@ -55,22 +55,29 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
         return;
     }
     char *body = stz_child_text(st, "body");
-    char *oob = NULL;
+    char *oob = NULL, *subject = NULL;
     xmpp_stanza_t *x = xmpp_stanza_get_child_by_ns(st, "jabber:x:oob");
     if (x)
         oob = stz_child_text(x, "url");
-    /* Chat states, receipts, markers, empty bodies: never a transport
-     * message (users of other gateways were billed for typing
-     * notifications). */
-    int empty = (!body || !*body) && (!oob || !*oob);
-    if (empty) {
-        log_debug(in->name, "message without body not forwarded");
-        goto out;
-    }
     char *local = NULL;
     if (jid_unescape_local(to->local, &local) != 0) {
         router_reply_error(in, st, TR_COND_JID_MALFORMED,
                            "The address is not a valid escaped JID.");
+        goto out;
+    }
+    /* A room's subject (XEP-0045 §8.1; empty clears it): only to a room,
+     * only in a groupchat message. */
+    xmpp_stanza_t *subj = xmpp_stanza_get_child_by_name(st, "subject");
+    int has_subject =
+        subj && type && strcmp(type, "groupchat") == 0 && transport_is_room(in, local);
+    if (has_subject)
+        subject = xmpp_stanza_get_text(subj); /* NULL for <subject/> */
+    /* Chat states, receipts, markers, empty bodies: never a transport
+     * message (users of other gateways were billed for typing
+     * notifications). */
+    int empty = (!body || !*body) && (!oob || !*oob) && !has_subject;
+    if (empty) {
+        log_debug(in->name, "message without body not forwarded");
         goto out;
     }
     struct tr_msg m = {
@@ -85,18 +92,21 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
                                                        : TR_MSG_CHAT,
         .want_receipt =
             xmpp_stanza_get_child_by_name_and_ns(st, "request", "urn:xmpp:receipts") != NULL,
+        .subject = has_subject ? (subject ? subject : "") : NULL,
     };
     struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
     if (transport_send(in, &m, &err) != 0) {
         log_info(in->name, "message refused: %s", stz_cond_name(err.cond));
         router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
     }
-    free(local);
 out:
+    free(local);
     if (body)
         xmpp_free(router_xctx(in), body);
     if (oob)
         xmpp_free(router_xctx(in), oob);
+    if (subject)
+        xmpp_free(router_xctx(in), subject);
 }
 
 void router_on_stanza(struct instance *in, xmpp_stanza_t *st)

@@ -73,10 +73,13 @@ struct tr_msg {
     const char *user;        /* sender's full JID */
     const char *to_local;    /* XEP-0106-unescaped local part of the destination */
     const char *to_resource; /* may be NULL */
-    const char *body;        /* valid UTF-8, never NULL (may be "" when oob_url is set) */
+    const char *body;        /* valid UTF-8, never NULL (may be "" when oob_url or
+                                subject is set) */
     const char *oob_url;     /* XEP-0066 URL, may be NULL */
     enum tr_msg_type type;
-    int want_receipt; /* XEP-0184 request present */
+    int want_receipt;    /* XEP-0184 request present */
+    const char *subject; /* a groupchat message's new room subject ("" clears it), or
+                            NULL; only ever set for a room (ops->is_room) */
 };
 
 /* Presence from an XMPP user to a transport JID (joins and leaves of

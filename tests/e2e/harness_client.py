@@ -227,13 +227,17 @@ class Client:
         return self._iq(make, timeout)
 
     # -- messages and presence -----------------------------------------
-    def send_message(self, to, body, mtype="chat", timeout=5, receipt=False, oob_url=None):
-        """Sends a message (body None: no <body/>, e.g. only a chat state);
+    def send_message(self, to, body, mtype="chat", timeout=5, receipt=False, oob_url=None,
+                     subject=None):
+        """Sends a message (body None: no <body/>, e.g. only a chat state,
+        or only a subject when subject is given: "" sends <subject/>);
         receipt: ask for an XEP-0184 receipt.  Returns the stanza id."""
         async def go():
             msg = self.xmpp.make_message(mto=to, mbody=body, mtype=mtype)
             msg["id"] = "e2e-%d" % int(time.monotonic() * 1e6)
-            if body is None:
+            if subject is not None:
+                ET.SubElement(msg.xml, "{jabber:client}subject").text = subject or None
+            elif body is None:
                 msg.xml.append(ET.Element("{http://jabber.org/protocol/chatstates}composing"))
             if receipt:
                 msg.xml.append(ET.Element("{urn:xmpp:receipts}request"))

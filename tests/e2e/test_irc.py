@@ -142,6 +142,34 @@ class Irc(ft.FerryCase):
         m = c.wait_message(self.room("#five") + "/ivan", 10,
                            pred=lambda m: m["subject"] == "second topic")
 
+    def test_subject_sets_the_topic(self):
+        """A groupchat <subject/> from the user is a TOPIC; when the channel
+        is +t and the user no operator, the server's refusal is said in the
+        room."""
+        irc = self.ngircd.client("tom")
+        irc.join("#topics")
+        irc.mode("#topics", "+t")
+        c = self.client(self.server, "tina")
+        room = self.room("#topics")
+        self.join(c, "#topics", "tina")
+        c.send_message(room, None, "groupchat", subject="not allowed")
+        c.wait_message(room, 10, pred=lambda m: "operator" in (m["body"] or ""))
+        irc.mode("#topics", "+o", "tina")
+        p = c.wait_presence(room + "/tina", None, 10)
+        while muc_items(p)[0].get("role") != "moderator":
+            p = c.wait_presence(room + "/tina", None, 10)
+        c.send_message(room, None, "groupchat", subject="set from XMPP")
+        irc.wait_for(lambda m: m.command == "TOPIC" and m.nick == "tina"
+                     and m.text == "set from XMPP", timeout=10)
+        c.wait_message(room + "/tina", 10, pred=lambda m: m["subject"] == "set from XMPP")
+        # An empty subject clears the topic; a multi-line one is refused.
+        c.send_message(room, None, "groupchat", subject="")
+        irc.wait_for(lambda m: m.command == "TOPIC" and m.nick == "tina" and m.text == "",
+                     timeout=10)
+        c.send_message(room, None, "groupchat", subject="two\nlines")
+        e = c.wait_message(room, 10, mtype="error")
+        self.assertIn("one line", str(e))
+
     def test_nick_change_and_kick(self):
         op = self.ngircd.client("karl")
         op.oper(self.ngircd.oper_name, self.ngircd.oper_password)

@@ -484,6 +484,12 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         if (local)
             t->core->bounce(t->ci, c->last_query_user, local, c->last_query_id, &e);
         free(local);
+    } else if (strcmp(cmd, "482") == 0 && m->nparams >= 2 && irc_chan_find(c, m->params[1])) {
+        /* Not a channel operator (a topic we tried to set): said in the room. */
+        char text[600], *clean = NULL;
+        snprintf(text, sizeof(text), "%s", text_of(c, m->params[m->nparams - 1], &clean));
+        free(clean);
+        irc_room_status(c, irc_chan_find(c, m->params[1]), text);
     } else if (strcasecmp(cmd, "ERROR") == 0) {
         irc_log(t, 2, "%s says: closing link", c->server);
     } else if (cmd[0] >= '4' && cmd[0] <= '5' && strlen(cmd) == 3) {

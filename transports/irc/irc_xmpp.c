@@ -184,6 +184,20 @@ static int send_text(struct irc_conn *c, const char *target, const char *body, s
         return refuse(err, TR_COND_BAD_REQUEST, "The message cannot be sent to IRC.");
     return 0;
 }
+static int set_topic(struct irc_conn *c, struct irc_chan *ch, const char *topic,
+                     struct tr_error *err)
+{
+    const char *pp[] = {ch->name, topic};
+    int rc = irc_conn_cmd(c, "TOPIC", 2, pp);
+    if (rc == -1)
+        return refuse(err, TR_COND_RESOURCE_CONSTRAINT,
+                      "Too many messages are waiting to go to IRC; the subject was not set.");
+    if (rc != 0)
+        return refuse(err, TR_COND_BAD_REQUEST,
+                      "An IRC topic is one line of at most about 400 bytes; this subject "
+                      "cannot be set.");
+    return 0;
+}
 static void remember_query(struct irc_conn *c, const char *nick, const struct tr_msg *msg)
 {
     free(c->last_query_nick);
@@ -215,6 +229,12 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         } else if (!ch || !has_res(ch, msg->user) || !ch->joined) {
             rc = refuse(err, TR_COND_NOT_ACCEPTABLE,
                         "This is an IRC channel: join it as a group chat to talk here.");
+        } else if (msg->subject) {
+            /* The server announces the new topic to everyone (the room's
+             * subject then changes for every resource), or says why not. */
+            rc = set_topic(c, ch, msg->subject, err);
+            if (rc == 0 && *msg->body)
+                rc = send_text(c, ch->name, msg->body, err);
         } else if ((rc = send_text(c, ch->name, msg->body, err)) == 0) {
             char *room = irc_addr_local(&a, t->fixed_server);
             if (c->cap_echo) {
