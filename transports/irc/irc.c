@@ -265,6 +265,7 @@ static void irc_destroy(void *state)
         return;
     while (t->conns)
         irc_conn_free(t->conns);
+    irc_conn_index_free(t);
     for (size_t i = 0; i < t->n_servers; i++) {
         struct irc_server *s = &t->servers[i];
         free(s->name);

@@ -9,6 +9,7 @@
  *   irc_event.c  IRC side: lines from the server turned into XMPP
  *   irc_room.c   XEP-0045 presence and messages of the rooms
  *   irc_members.c  channel members (a hash set per channel)
+ *   irc_conns.c  connections by (user, server)
  *   irc_xmpp.c   (XMPP side, from irc.c:) joins, leaves, messages, LIST
  *   irc_line.c, irc_split.c, irc_text.c, irc_addr.c: pure protocol helpers
  *
@@ -73,6 +74,7 @@ enum irc_state { IC_IDLE, IC_CONNECTING, IC_REGISTERING, IC_READY };
 
 struct irc_conn {
     struct irc_conn *next;
+    struct irc_conn *hnext; /* in t->buckets (irc_conns.c) */
     struct irc *t;
     char *user; /* bare JID */
     struct irc_server *srv;
@@ -120,6 +122,8 @@ struct irc {
     struct irc_server *servers;
     size_t n_servers;
     struct irc_conn *conns;
+    struct irc_conn **buckets; /* conns by (user, server): irc_conns.c */
+    size_t n_buckets, n_indexed;
 };
 
 /* irc.c */
@@ -166,6 +170,12 @@ int irc_is_channel(const struct irc_conn *c, const char *name);
 
 /* irc_room.c: members and room presence */
 char *irc_room_of(struct irc_conn *c, const char *chan); /* the room's JID local part */
+/* irc_conns.c: connections by (user bare JID, server), case-insensitive */
+struct irc_conn *irc_conn_lookup(struct irc *t, const char *user, const char *server);
+int irc_conn_index_add(struct irc *t, struct irc_conn *c); /* -1: out of memory */
+void irc_conn_index_del(struct irc *t, struct irc_conn *c);
+void irc_conn_index_free(struct irc *t);
+
 /* irc_members.c: the members of a channel */
 struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick);
 /* Adds nick, or sets the prefix of the member already there; NULL when

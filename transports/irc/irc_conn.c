@@ -468,11 +468,9 @@ static void conn_close(struct irc_conn *c, const char *reason, int retry)
 struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *server, int create,
                               const char *nick, struct tr_error *err)
 {
-    for (struct irc_conn *c = t->conns; c; c = c->next)
-        if (strcasecmp(c->user, user) == 0 && strcasecmp(c->server, server) == 0)
-            return c;
-    if (!create)
-        return NULL;
+    struct irc_conn *found = irc_conn_lookup(t, user, server);
+    if (found || !create)
+        return found;
     struct irc_server *srv = irc_server_find(t, server);
     if (!srv) {
         err->cond = TR_COND_NOT_ALLOWED;
@@ -508,7 +506,7 @@ struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *serve
     c->ev_ping = event_new(base, -1, EV_PERSIST, ping_cb, c);
     c->ev_grace = evtimer_new(base, grace_cb, c);
     if (!c->user || !c->server || !c->nick || !c->ev_flood || !c->ev_retry || !c->ev_ping ||
-        !c->ev_grace) {
+        !c->ev_grace || irc_conn_index_add(t, c) != 0) {
         irc_conn_free(c);
         return NULL;
     }
@@ -530,6 +528,7 @@ void irc_conn_free(struct irc_conn *c)
             *pp = c->next;
             break;
         }
+    irc_conn_index_del(t, c);
     if (c->bev) {
         bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
         bufferevent_free(c->bev);
