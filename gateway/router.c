@@ -80,6 +80,7 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
         log_debug(in->name, "message without body not forwarded");
         goto out;
     }
+    xmpp_stanza_t *origin = xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", "urn:xmpp:sid:0");
     struct tr_msg m = {
         .id = xmpp_stanza_get_id(st),
         .user = xmpp_stanza_get_from(st),
@@ -93,6 +94,7 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
         .want_receipt =
             xmpp_stanza_get_child_by_name_and_ns(st, "request", "urn:xmpp:receipts") != NULL,
         .subject = has_subject ? (subject ? subject : "") : NULL,
+        .origin_id = origin ? xmpp_stanza_get_attribute(origin, "id") : NULL,
     };
     struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
     if (transport_send(in, &m, &err) != 0) {
@@ -314,6 +316,7 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
         .body_len = msg->body ? msg->body_len : 0,
         .subject = msg->subject,
         .oob_url = msg->oob_url,
+        .origin_id = msg->origin_id,
     };
     size_t len = 0;
     char *xml = stz_message_xml(&m, &len);

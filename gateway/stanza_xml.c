@@ -126,6 +126,11 @@ char *stz_message_xml(const struct stz_msg *m, size_t *len)
         put_elem(&b, "url", m->oob_url, strlen(m->oob_url));
         puts_(&b, "</x>");
     }
+    if (m->origin_id) {
+        puts_(&b, "<origin-id xmlns='urn:xmpp:sid:0'");
+        put_attr(&b, "id", m->origin_id);
+        puts_(&b, "/>");
+    }
     puts_(&b, "</message>");
     if (b.oom) {
         free(b.p);

@@ -77,9 +77,10 @@ struct tr_msg {
                                 subject is set) */
     const char *oob_url;     /* XEP-0066 URL, may be NULL */
     enum tr_msg_type type;
-    int want_receipt;    /* XEP-0184 request present */
-    const char *subject; /* a groupchat message's new room subject ("" clears it), or
-                            NULL; only ever set for a room (ops->is_room) */
+    int want_receipt;      /* XEP-0184 request present */
+    const char *subject;   /* a groupchat message's new room subject ("" clears it), or
+                              NULL; only ever set for a room (ops->is_room) */
+    const char *origin_id; /* XEP-0359 <origin-id/>, may be NULL (a room reflects it) */
 };
 
 /* Presence from an XMPP user to a transport JID (joins and leaves of
@@ -135,6 +136,8 @@ struct tr_inbound {
     int direct;             /* not stored: sent at once when the link is online, else
                                queued as usual (e.g. a room's reflection of the message
                                its sender just wrote: the sender is online) */
+    const char *origin_id;  /* XEP-0359 origin-id to carry (a room's reflection of
+                               the sender's message), or NULL */
     int hold_ms;            /* > 0: when nothing stored waits and the link is up, sent
                                at once and kept only in memory until the XMPP server
                                confirms it, written to the store if it has not within

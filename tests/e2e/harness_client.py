@@ -228,7 +228,7 @@ class Client:
 
     # -- messages and presence -----------------------------------------
     def send_message(self, to, body, mtype="chat", timeout=5, receipt=False, oob_url=None,
-                     subject=None):
+                     subject=None, origin_id=None):
         """Sends a message (body None: no <body/>, e.g. only a chat state,
         or only a subject when subject is given: "" sends <subject/>);
         receipt: ask for an XEP-0184 receipt.  Returns the stanza id."""
@@ -241,6 +241,8 @@ class Client:
                 msg.xml.append(ET.Element("{http://jabber.org/protocol/chatstates}composing"))
             if receipt:
                 msg.xml.append(ET.Element("{urn:xmpp:receipts}request"))
+            if origin_id:
+                ET.SubElement(msg.xml, "{urn:xmpp:sid:0}origin-id", id=origin_id)
             if oob_url:
                 x = ET.SubElement(msg.xml, "{jabber:x:oob}x")
                 ET.SubElement(x, "{jabber:x:oob}url").text = oob_url

@@ -21,6 +21,11 @@ def irc_transport(ngircd, extra_server=""):
     }""" % (IRC, ngircd.port, extra_server)
 
 
+def origin_id_of(m):
+    o = m.xml.find("{urn:xmpp:sid:0}origin-id")
+    return None if o is None else o.get("id")
+
+
 def muc_items(p):
     x = p.xml.find("{http://jabber.org/protocol/muc#user}x")
     if x is None:
@@ -76,13 +81,17 @@ class Irc(ft.FerryCase):
         c.wait_presence(self.room("#one") + "/bob", None, 10)
         irc.wait_for(r"JOIN", command="JOIN")
         # XMPP -> IRC
-        c.send_message(self.room("#one"), "hello irc ✓", mtype="groupchat")
+        sid = c.send_message(self.room("#one"), "hello irc ✓", mtype="groupchat",
+                             origin_id="origin-1")
         m = irc.wait_for(lambda m: m.command == "PRIVMSG" and "hello irc" in m.text, timeout=10)
         self.assertEqual(m.nick, "alice")
         self.assertEqual(m.text, "hello irc ✓")
-        # the sender's own message is reflected
-        c.wait_message(self.room("#one") + "/alice", 10, mtype="groupchat",
-                       pred=lambda m: m["body"] == "hello irc ✓")
+        # the sender's own message is reflected, with its id and XEP-0359
+        # origin-id (clients match their own messages by them)
+        r = c.wait_message(self.room("#one") + "/alice", 10, mtype="groupchat",
+                           pred=lambda m: m["body"] == "hello irc ✓")
+        self.assertEqual(r["id"], sid)
+        self.assertEqual(origin_id_of(r), "origin-1")
         # IRC -> XMPP
         irc.privmsg("#one", "hello xmpp")
         got = c.wait_message(self.room("#one") + "/bob", 10, mtype="groupchat",

@@ -4,7 +4,7 @@ authentication reported to the user."""
 
 import ferrytest as ft
 from harness_ircfake import FakeIrcServer
-from test_irc import IRC
+from test_irc import IRC, origin_id_of
 
 
 def transport(fake, server_settings):
@@ -92,6 +92,12 @@ class IrcFakePeer(ft.FerryCase):
         conn = fake.wait_connection()
         conn.wait_registered()
         c.wait_presence(room + "/lara", None, 15)
+        # (echo-message is on: our own line is reflected when it comes back,
+        # with the sender's id and origin-id)
+        sid = c.send_message(room, "mine", mtype="groupchat", origin_id="o-42")
+        fake.wait_line(r"^PRIVMSG #big :?mine$", conn=conn)
+        r = c.wait_message(room + "/lara", 10, pred=lambda m: m["body"] == "mine")
+        self.assertEqual((r["id"], origin_id_of(r)), (sid, "o-42"))
         fake.send(":bob!b@127.0.0.1 PRIVMSG #big :" + "x" * 9000)
         fake.send(":bob!b@127.0.0.1 PRIVMSG #big :after the long one")
         m = c.wait_message(room + "/bob", 10)

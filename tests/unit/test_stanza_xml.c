@@ -87,6 +87,23 @@ static void test_escaping(void **state)
     xmpp_stanza_release(st);
 }
 
+static void test_origin_id(void **state)
+{
+    (void)state;
+    struct stz_msg m = {.type = "groupchat",
+                        .from = "r@x/me",
+                        .to = "u@localhost/r",
+                        .id = "a",
+                        .body = "b",
+                        .body_len = 1,
+                        .origin_id = "o'<1>"};
+    xmpp_stanza_t *st = parse(&m);
+    xmpp_stanza_t *o = xmpp_stanza_get_child_by_name_and_ns(st, "origin-id", "urn:xmpp:sid:0");
+    assert_non_null(o);
+    assert_string_equal(xmpp_stanza_get_attribute(o, "id"), "o'<1>");
+    xmpp_stanza_release(st);
+}
+
 static void test_sanitised(void **state)
 {
     (void)state;
@@ -136,9 +153,9 @@ static void test_long_body(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_message), cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_sanitised),     cmocka_unit_test(test_empty_and_absent),
-        cmocka_unit_test(test_long_body),
+        cmocka_unit_test(test_plain_message),    cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_origin_id),        cmocka_unit_test(test_sanitised),
+        cmocka_unit_test(test_empty_and_absent), cmocka_unit_test(test_long_body),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

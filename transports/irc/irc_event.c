@@ -169,17 +169,23 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
                 char *tagged = ch->pending_echo[0];
                 memmove(ch->pending_echo, ch->pending_echo + 1, (ch->n_echo - 1) * sizeof(char *));
                 ch->n_echo--;
+                /* "id\norigin-id\nbody" (irc_xmpp.c) */
                 char *nl = strchr(tagged, '\n');
+                char *nl2 = nl ? strchr(nl + 1, '\n') : NULL;
                 const char *id = nl && nl != tagged ? tagged : NULL;
+                const char *origin = nl2 && nl2 != nl + 1 ? nl + 1 : NULL;
                 if (nl)
                     *nl = 0;
-                const char *body = nl ? nl + 1 : text;
+                if (nl2)
+                    *nl2 = 0;
+                const char *body = nl2 ? nl2 + 1 : text;
                 for (size_t i = 0; i < ch->n_res; i++) {
                     /* The sender's own message: sent at once, not stored. */
                     struct tr_inbound in = {.user = ch->res[i],
                                             .from_local = room,
                                             .from_resource = c->nick,
                                             .id = id,
+                                            .origin_id = origin,
                                             .body = body,
                                             .body_len = strlen(body),
                                             .type = TR_MSG_GROUPCHAT,

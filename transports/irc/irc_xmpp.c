@@ -242,9 +242,13 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
                 char **e = realloc(ch->pending_echo, (ch->n_echo + 1) * sizeof(*e));
                 if (e) {
                     ch->pending_echo = e;
-                    char *tagged = malloc(strlen(msg->body) + (msg->id ? strlen(msg->id) : 0) + 2);
+                    /* "id\norigin-id\nbody" (parsed ids hold no LF) */
+                    size_t n = strlen(msg->body) + (msg->id ? strlen(msg->id) : 0) +
+                               (msg->origin_id ? strlen(msg->origin_id) : 0) + 3;
+                    char *tagged = malloc(n);
                     if (tagged) {
-                        sprintf(tagged, "%s\n%s", msg->id ? msg->id : "", msg->body);
+                        snprintf(tagged, n, "%s\n%s\n%s", msg->id ? msg->id : "",
+                                 msg->origin_id ? msg->origin_id : "", msg->body);
                         ch->pending_echo[ch->n_echo++] = tagged;
                     }
                 }
@@ -254,6 +258,7 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
                                             .from_local = room,
                                             .from_resource = c->nick,
                                             .id = msg->id,
+                                            .origin_id = msg->origin_id,
                                             .body = msg->body,
                                             .body_len = strlen(msg->body),
                                             .type = TR_MSG_GROUPCHAT,
