@@ -235,8 +235,15 @@ static int api_presence(struct core_instance *ci, const struct tr_presence_out *
                                   role_names[(unsigned)p->role <= TR_ROLE_MODERATOR ? p->role : 0]);
         if (p->new_nick)
             stz_set_attr(item, "nick", p->new_nick);
-        if (p->real_jid)
+        if (p->real_jid) {
             stz_set_attr(item, "jid", p->real_jid);
+        } else if (p->real_local) {
+            char *e = NULL, *jid = NULL;
+            if (jid_escape_local(p->real_local, &e) == 0 && (jid = jid_join(e, in->domain, NULL)))
+                stz_set_attr(item, "jid", jid);
+            free(e);
+            free(jid);
+        }
         xmpp_stanza_add_child(x, item);
         xmpp_stanza_release(item);
         for (size_t i = 0; i < p->n_codes && i < 6; i++) {

@@ -113,9 +113,11 @@ struct tr_presence_out {
     int muc;            /* add <x xmlns='http://jabber.org/protocol/muc#user'> */
     enum tr_role role;
     enum tr_affiliation affiliation;
-    const char *new_nick; /* status 303: the occupant's new nick */
-    const char *real_jid; /* item jid=, or NULL */
-    int codes[6];         /* MUC status codes (110 self, 303 nick change, 307 kicked...) */
+    const char *new_nick;   /* status 303: the occupant's new nick */
+    const char *real_jid;   /* item jid=, or NULL */
+    const char *real_local; /* item jid=real_local@domain (raw local part, escaped by the
+                               core) when real_jid is NULL: an occupant's 1:1 address */
+    int codes[6];           /* MUC status codes (110 self, 303 nick change, 307 kicked...) */
     size_t n_codes;
     int error; /* a type='error' presence (a failed join) with err */
     struct tr_error err;

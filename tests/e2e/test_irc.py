@@ -70,6 +70,7 @@ class Irc(ft.FerryCase):
         self_p = c.wait_presence("%s/%s" % (self.room(chan), nick), None, 15)
         item, codes = muc_items(self_p)
         self.assertIn(110, codes, str(self_p))
+        self.assertEqual(item.get("jid"), c.xmpp.boundjid.full)  # the user's own full JID
         return self_p
 
     def test_join_occupants_and_messages(self):
@@ -77,8 +78,10 @@ class Irc(ft.FerryCase):
         irc.join("#one")
         c = self.client(self.server, "alice")
         self.join(c, "#one", "alice")
-        # bob is an occupant; the subject closes the join.
-        c.wait_presence(self.room("#one") + "/bob", None, 10)
+        # bob is an occupant; the subject closes the join.  The room is
+        # non-anonymous: bob's real JID is his 1:1 address here.
+        p = c.wait_presence(self.room("#one") + "/bob", None, 10)
+        self.assertEqual(muc_items(p)[0].get("jid"), "bob%127.0.0.1@" + IRC)
         irc.wait_for(r"JOIN", command="JOIN")
         # XMPP -> IRC
         sid = c.send_message(self.room("#one"), "hello irc ✓", mtype="groupchat",
@@ -192,12 +195,15 @@ class Irc(ft.FerryCase):
         item, codes = muc_items(p)
         self.assertIn(303, codes)
         self.assertEqual(item.get("nick"), "karl2")
+        # a rename keeps the role (XEP-0045 §7.6; Profanity crashed on "none")
+        self.assertEqual(item.get("role"), "moderator")
         c.wait_presence(self.room("#six") + "/karl2", None, 10)
         # our user renames through a presence to the new nick
         c.send_presence(self.room("#six") + "/lena2")
         op.wait_for(lambda m: m.command == "NICK" and m.nick == "lena", timeout=10)
         p = c.wait_presence(self.room("#six") + "/lena", "unavailable", 10)
         self.assertIn(303, muc_items(p)[1])
+        self.assertEqual(muc_items(p)[0].get("role"), "participant")
         # kicked by the operator: 307 with the reason, not silently dropped
         op.kick("#six", "lena2", "out you go")
         p = c.wait_presence(self.room("#six") + "/lena2", "unavailable", 10)

@@ -176,6 +176,10 @@ int irc_conn_index_add(struct irc *t, struct irc_conn *c); /* -1: out of memory 
 void irc_conn_index_del(struct irc *t, struct irc_conn *c);
 void irc_conn_index_free(struct irc *t);
 
+/* The 1:1 chat JID local part of an IRC nick on c's server ("nick%server",
+ * or "nick" with fixed_server); malloc'd, NULL when out of memory. */
+char *irc_nick_local(struct irc_conn *c, const char *nick);
+
 /* irc_members.c: the members of a channel */
 struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick);
 /* Adds nick, or sets the prefix of the member already there; NULL when

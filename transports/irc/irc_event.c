@@ -12,18 +12,6 @@
 #include "irc_line.h"
 #include "irc_text.h"
 
-static char *nick_local(struct irc_conn *c, const char *nick)
-{
-    struct irc_addr a = {IRC_ADDR_NICK, (char *)nick, c->server};
-    char *lower = strdup(nick);
-    for (char *p = lower; p && *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    a.name = lower;
-    char *l = lower ? irc_addr_local(&a, c->t->fixed_server) : NULL;
-    free(lower);
-    return l;
-}
-
 void irc_event_down(struct irc_conn *c, const char *reason, int will_retry)
 {
     char text[400];
@@ -203,7 +191,7 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
         /* A server notice: from the server JID. */
         irc_deliver(c, c->user, c->server, NULL, TR_MSG_CHAT, text, NULL, NULL);
     } else if (m->nick && strcasecmp(m->nick, c->nick) != 0) {
-        char *local = nick_local(c, from);
+        char *local = irc_nick_local(c, from);
         if (local)
             irc_deliver(c, c->user, local, NULL, TR_MSG_CHAT, text, NULL, NULL);
         free(local);
@@ -398,7 +386,7 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
             /* A private message opened this connection: its error. */
             struct tr_error e = {TR_COND_CONFLICT, ""};
             snprintf(e.text, sizeof(e.text), "%s", text);
-            char *local = nick_local(c, c->last_query_nick);
+            char *local = irc_nick_local(c, c->last_query_nick);
             if (local)
                 t->core->bounce(t->ci, c->last_query_user, local, c->last_query_id, &e);
             free(local);
@@ -486,7 +474,7 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         snprintf(e.text, sizeof(e.text), "%s: %s", m->params[1],
                  text_of(c, m->params[m->nparams - 1], &clean));
         free(clean);
-        char *local = nick_local(c, m->params[1]);
+        char *local = irc_nick_local(c, m->params[1]);
         if (local)
             t->core->bounce(t->ci, c->last_query_user, local, c->last_query_id, &e);
         free(local);

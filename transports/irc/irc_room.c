@@ -15,6 +15,17 @@ char *irc_room_of(struct irc_conn *c, const char *chan)
     struct irc_addr a = {IRC_ADDR_CHANNEL, (char *)chan, c->server};
     return irc_addr_local(&a, c->t->fixed_server);
 }
+char *irc_nick_local(struct irc_conn *c, const char *nick)
+{
+    struct irc_addr a = {IRC_ADDR_NICK, (char *)nick, c->server};
+    char *lower = strdup(nick);
+    for (char *p = lower; p && *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    a.name = lower;
+    char *l = lower ? irc_addr_local(&a, c->t->fixed_server) : NULL;
+    free(lower);
+    return l;
+}
 static enum tr_role role_of(char prefix)
 {
     return prefix == '@' || prefix == '~' || prefix == '&' || prefix == '%' ? TR_ROLE_MODERATOR
@@ -32,17 +43,29 @@ void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, cha
                   const char *new_nick, const char *res)
 {
     char *room = irc_room_of(c, ch->name);
+    /* The room is non-anonymous (its disco#info says so): each occupant's
+     * item carries a real JID, the user's own for self, else the IRC
+     * nick's 1:1 address on this gateway (clients open private chats
+     * with it; some crashed without one). */
+    int self = strcasecmp(nick, c->nick) == 0; /* (110: also the new nick of a rename) */
+    for (size_t k = 0; k < n_codes; k++)
+        self |= codes[k] == 110;
+    char *real = self ? NULL : irc_nick_local(c, nick);
     for (size_t i = 0; room && i < ch->n_res; i++) {
         if (res && strcmp(res, ch->res[i]) != 0)
             continue;
         struct tr_presence_out p = {
+            .real_jid = self ? ch->res[i] : NULL,
+            .real_local = real,
             .user = ch->res[i],
             .from_local = room,
             .from_resource = nick,
             .available = available,
             .status = status,
             .muc = 1,
-            .role = available ? role_of(prefix) : TR_ROLE_NONE,
+            /* A nick change (303) keeps the role (XEP-0045 §7.6): only a
+             * real departure is role none. */
+            .role = available || new_nick ? role_of(prefix) : TR_ROLE_NONE,
             .affiliation = aff_of(prefix),
             .new_nick = new_nick,
         };
@@ -50,6 +73,7 @@ void irc_occupant(struct irc_conn *c, struct irc_chan *ch, const char *nick, cha
             p.codes[p.n_codes++] = codes[k];
         c->t->core->presence(c->t->ci, &p);
     }
+    free(real);
     free(room);
 }
 void irc_send_occupants(struct irc_conn *c, struct irc_chan *ch, const char *resource)
