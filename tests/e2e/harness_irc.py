@@ -162,7 +162,7 @@ NGIRCD_CONFIG = """\
 	AdminInfo1 = Ferry e2e
 	AdminInfo2 = 127.0.0.1
 	AdminEMail = e2e@localhost
-	Listen = 127.0.0.1
+	Listen = {listen}
 	Ports = {port}
 	MotdPhrase = {motd}
 {password}
@@ -235,7 +235,7 @@ class Ngircd(PkiPaths):
     def __init__(self, workdir=None, server_name="irc.localtest", port=None, tls=None,
                  tls_port=None, oper_name=IRC_OPER_NAME, oper_password=IRC_OPER_PASSWORD,
                  password=None, max_nick_length=30, ping_timeout=600, pong_timeout=20,
-                 motd="Ferry e2e test server", extra_config=""):
+                 motd="Ferry e2e test server", extra_config="", listen="127.0.0.1"):
         info = ngircd_info()
         if tls and not info["tls"]:
             raise RuntimeError("this ngircd (%s) has no TLS support" % "+".join(info["flags"]))
@@ -267,11 +267,12 @@ class Ngircd(PkiPaths):
         self.config_path = os.path.join(self.dir, "ngircd.conf")
         with open(self.config_path, "w") as f:
             f.write(NGIRCD_CONFIG.format(
-                name=server_name, port=self.port, motd=motd, dir=self.dir,
+                name=server_name, port=self.port, motd=motd, dir=self.dir, listen=listen,
                 password="\tPassword = %s" % password if password else "",
                 max_nick_length=max_nick_length, ping_timeout=ping_timeout,
                 pong_timeout=pong_timeout, ssl=ssl_block, oper_name=oper_name,
                 oper_password=oper_password, extra=extra_config))
+        self.listen = [a.strip() for a in listen.split(",")]
         self.proc = None
         self.log = LogFile(os.path.join(self.dir, "ngircd.log"))
         self._clients = []
@@ -295,7 +296,9 @@ class Ngircd(PkiPaths):
         mark = self.log.mark()
         self.proc = Proc([tool("ngircd"), "-n", "-f", self.config_path], self.log.path,
                          cwd=self.dir)
-        want = ["Now listening on [127.0.0.1]:%d " % p for p in self.ports]
+        # (ngircd prints ::1 as 0::1)
+        want = ["Now listening on [%s]:%d " % ("0" + a if a.startswith("::") else a, p)
+                for a in self.listen for p in self.ports]
         deadline = time.monotonic() + _t(timeout)
         while True:
             text = self.log.text(mark)

@@ -1,0 +1,101 @@
+"""More of the IRC transport against a real ngircd: CTCP VERSION, flood
+control's bounded queue, certificate pins, and an IRC server reached over
+IPv6."""
+
+import ferrytest as ft
+from harness_irc import Ngircd
+from test_irc import IRC, irc_transport
+
+
+class IrcMore(ft.FerryCase):
+    server_kind = "prosody"
+
+    def _setup(self, ngircd, transport):
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        return server, ferry
+
+    def test_ctcp_version_is_answered(self):
+        ngircd = Ngircd(tls=False)
+        server, _ = self._setup(ngircd, irc_transport(ngircd))
+        irc = ngircd.client("vic")
+        irc.join("#ver")
+        room = "#ver%127.0.0.1@" + IRC
+        c = self.client(server, "vera")
+        c.join_room(room + "/vera")
+        c.wait_presence(room + "/vera", None, 15)
+        irc.privmsg("vera", "\x01VERSION\x01")
+        m = irc.wait_for(lambda m: m.command == "NOTICE" and m.nick == "vera", timeout=10)
+        self.assertRegex(m.text, r"^\x01VERSION Ferry .*\x01$")
+        # (the request itself is not shown to the user as a message)
+        self.assertFalse([x for x in c.messages if "VERSION" in (x["body"] or "")])
+
+    def test_full_flood_queue_bounces_with_resource_constraint(self):
+        ngircd = Ngircd(tls=False)
+        transport = irc_transport(ngircd).replace(
+            "flood_burst = 20;\n        flood_interval_ms = 50;",
+            "flood_burst = 1;\n        flood_interval_ms = 60000;\n        queue_max = 2;")
+        server, _ = self._setup(ngircd, transport)
+        irc = ngircd.client("fred")
+        irc.join("#flood")
+        room = "#flood%127.0.0.1@" + IRC
+        c = self.client(server, "flo")
+        c.join_room(room + "/flo")
+        c.wait_presence(room + "/flo", None, 15)
+        ids = [c.send_message(room, "line %d" % i, mtype="groupchat") for i in range(5)]
+        # The JOIN took the one token and what follows it fills the queue
+        # of two: messages beyond come back as errors, with their ids and
+        # a reason, instead of waiting without bound.
+        e = c.wait_message(room, 10, mtype="error")
+        self.assertIn(e["id"], ids)
+        self.assertIn("resource-constraint", str(e))
+        self.assertIn("Too many messages", str(e))
+        last = c.wait_message(room, 10, mtype="error", pred=lambda m: m["id"] == ids[-1])
+        self.assertIn("resource-constraint", str(last))
+
+    def test_certificate_pin_matches(self):
+        # (the colon form in upper case, as `openssl x509 -fingerprint` prints it)
+        ngircd, server, _ = self._pinned_with(Ngircd(tls=True), None)
+        room = "#pin%127.0.0.1@" + IRC
+        c = self.client(server, "pia")
+        c.join_room(room + "/pia")
+        c.wait_presence(room + "/pia", None, 15)
+
+    def _pinned_with(self, ngircd, pin):
+        fp = ngircd.pki.server_fingerprint
+        if pin is None:
+            pin = ":".join(fp[i:i + 2] for i in range(0, len(fp), 2)).upper()
+        transport = irc_transport(ngircd)
+        server, ferry = self._setup(ngircd, transport.replace(
+            "port = %d; plaintext = true;" % ngircd.port,
+            'port = %d; ca_file = "%s"; pin = "%s";' % (ngircd.tls_port, ngircd.ca_file, pin)))
+        return ngircd, server, ferry
+
+    def test_certificate_pin_mismatch_is_refused(self):
+        ngircd, server, ferry = self._pinned_with(Ngircd(tls=True), "00" * 32)
+        room = "#pin%127.0.0.1@" + IRC
+        c = self.client(server, "pat")
+        c.join_room(room + "/pat")
+        p = c.wait_presence(room + "/pat", "error", 15)
+        self.assertIn("pin", str(p))
+
+    def test_server_over_ipv6(self):
+        ngircd = Ngircd(tls=False, listen="127.0.0.1,::1")
+        transport = irc_transport(ngircd).replace(
+            '{ name = "127.0.0.1"; port = %d; plaintext = true;  }' % ngircd.port,
+            '{ name = "v6.test"; host = "::1"; port = %d; plaintext = true; }' % ngircd.port)
+        self.assertIn("v6.test", transport)
+        server, _ = self._setup(ngircd, transport)
+        irc = ngircd.client("six")
+        irc.join("#six6")
+        room = "#six6%v6.test@" + IRC
+        c = self.client(server, "sam")
+        c.join_room(room + "/sam")
+        c.wait_presence(room + "/sam", None, 15)
+        c.send_message(room, "over IPv6", mtype="groupchat")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "over IPv6", timeout=10)
+        self.assertTrue(ngircd.log.grep(r"Accepted connection .* from \"\[0?::1\]"),
+                        ngircd.log.tail())
