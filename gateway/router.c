@@ -9,6 +9,7 @@
 #include "jid.h"
 #include "log.h"
 #include "router_hold.h"
+#include "router_invite.h"
 #include "services.h"
 #include "stanza.h"
 #include "stanza_xml.h"
@@ -65,6 +66,8 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
                            "The address is not a valid escaped JID.");
         goto out;
     }
+    if (router_invite(in, st, local))
+        goto out;
     /* A room's subject (XEP-0045 §8.1; empty clears it): only to a room,
      * only in a groupchat message. */
     xmpp_stanza_t *subj = xmpp_stanza_get_child_by_name(st, "subject");
@@ -302,6 +305,17 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
     }
     if (!from)
         return FERRY_ENOMEM;
+    char *invite = NULL;
+    if (msg->invite_room) {
+        char *esc = NULL;
+        if (jid_escape_local(msg->invite_room, &esc) == 0)
+            invite = jid_join(esc, in->domain, NULL);
+        free(esc);
+        if (!invite) {
+            free(from);
+            return FERRY_ENOMEM;
+        }
+    }
     char idbuf[40];
     if (!msg->id)
         snprintf(idbuf, sizeof(idbuf), "ferry-%08lx%08lx", (unsigned long)random(),
@@ -317,10 +331,12 @@ int router_deliver(struct instance *in, const struct tr_inbound *msg)
         .subject = msg->subject,
         .oob_url = msg->oob_url,
         .origin_id = msg->origin_id,
+        .invite_jid = invite,
     };
     size_t len = 0;
     char *xml = stz_message_xml(&m, &len);
     free(from);
+    free(invite);
     if (!xml)
         return FERRY_ENOMEM;
     int online = xlink_is_online(in->link);

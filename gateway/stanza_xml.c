@@ -126,6 +126,11 @@ char *stz_message_xml(const struct stz_msg *m, size_t *len)
         put_elem(&b, "url", m->oob_url, strlen(m->oob_url));
         puts_(&b, "</x>");
     }
+    if (m->invite_jid) {
+        puts_(&b, "<x xmlns='jabber:x:conference'");
+        put_attr(&b, "jid", m->invite_jid);
+        puts_(&b, "/>");
+    }
     if (m->origin_id) {
         puts_(&b, "<origin-id xmlns='urn:xmpp:sid:0'");
         put_attr(&b, "id", m->origin_id);

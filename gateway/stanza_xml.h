@@ -10,9 +10,10 @@ struct stz_msg {
     const char *from, *to, *id;
     const char *body; /* raw bytes (sanitised here), may be NULL */
     size_t body_len;
-    const char *subject;   /* NUL-terminated, sanitised here; may be NULL */
-    const char *oob_url;   /* jabber:x:oob; may be NULL */
-    const char *origin_id; /* XEP-0359 <origin-id/>; may be NULL */
+    const char *subject;    /* NUL-terminated, sanitised here; may be NULL */
+    const char *oob_url;    /* jabber:x:oob; may be NULL */
+    const char *origin_id;  /* XEP-0359 <origin-id/>; may be NULL */
+    const char *invite_jid; /* XEP-0249 <x xmlns='jabber:x:conference' jid=.../>; may be NULL */
 };
 
 /* A malloc'd NUL-terminated <message/> (length in *len when not NULL);

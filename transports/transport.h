@@ -77,10 +77,13 @@ struct tr_msg {
                                 subject is set) */
     const char *oob_url;     /* XEP-0066 URL, may be NULL */
     enum tr_msg_type type;
-    int want_receipt;      /* XEP-0184 request present */
-    const char *subject;   /* a groupchat message's new room subject ("" clears it), or
-                              NULL; only ever set for a room (ops->is_room) */
-    const char *origin_id; /* XEP-0359 <origin-id/>, may be NULL (a room reflects it) */
+    int want_receipt;         /* XEP-0184 request present */
+    const char *subject;      /* a groupchat message's new room subject ("" clears it), or
+                                 NULL; only ever set for a room (ops->is_room) */
+    const char *origin_id;    /* XEP-0359 <origin-id/>, may be NULL (a room reflects it) */
+    const char *invite_local; /* a mediated invitation (XEP-0045 §7.8.2) to the room
+                                 to_local: the invitee, a contact of this gateway (raw
+                                 local part); body is "" then.  Only for rooms. */
 };
 
 /* Presence from an XMPP user to a transport JID (joins and leaves of
@@ -133,18 +136,21 @@ struct tr_inbound {
     size_t body_len;
     const char *oob_url; /* may be NULL */
     enum tr_msg_type type;
-    const char *dedupe_key; /* provider message id etc., may be NULL */
-    const char *subject;    /* a room subject (groupchat), or NULL */
-    int direct;             /* not stored: sent at once when the link is online, else
-                               queued as usual (e.g. a room's reflection of the message
-                               its sender just wrote: the sender is online) */
-    const char *origin_id;  /* XEP-0359 origin-id to carry (a room's reflection of
-                               the sender's message), or NULL */
-    int hold_ms;            /* > 0: when nothing stored waits and the link is up, sent
-                               at once and kept only in memory until the XMPP server
-                               confirms it, written to the store if it has not within
-                               hold_ms (or the link drops).  Only for sources that
-                               acknowledge nothing (IRC); ignored with a dedupe_key */
+    const char *dedupe_key;  /* provider message id etc., may be NULL */
+    const char *subject;     /* a room subject (groupchat), or NULL */
+    int direct;              /* not stored: sent at once when the link is online, else
+                                queued as usual (e.g. a room's reflection of the message
+                                its sender just wrote: the sender is online) */
+    const char *origin_id;   /* XEP-0359 origin-id to carry (a room's reflection of
+                                the sender's message), or NULL */
+    const char *invite_room; /* raw local part of a room of this gateway: the message is
+                                a XEP-0249 invitation to it (the body says it in words
+                                for clients without XEP-0249), or NULL */
+    int hold_ms;             /* > 0: when nothing stored waits and the link is up, sent
+                                at once and kept only in memory until the XMPP server
+                                confirms it, written to the store if it has not within
+                                hold_ms (or the link drops).  Only for sources that
+                                acknowledge nothing (IRC); ignored with a dedupe_key */
 };
 
 /* XEP-0077 registration fields a transport asks for. */

@@ -250,6 +250,17 @@ class Client:
             return msg["id"]
         return self._run(go(), timeout)
 
+    def invite(self, room, invitee, reason=None, timeout=5):
+        """A XEP-0045 mediated invitation through room."""
+        async def go():
+            msg = self.xmpp.make_message(mto=room)
+            x = ET.SubElement(msg.xml, "{http://jabber.org/protocol/muc#user}x")
+            inv = ET.SubElement(x, "{http://jabber.org/protocol/muc#user}invite", to=invitee)
+            if reason:
+                ET.SubElement(inv, "{http://jabber.org/protocol/muc#user}reason").text = reason
+            msg.send()
+        return self._run(go(), timeout)
+
     def join_room(self, occupant_jid, password=None, timeout=5):
         """XEP-0045 join: presence with <x xmlns='http://jabber.org/protocol/muc'/>."""
         async def go():

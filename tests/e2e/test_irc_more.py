@@ -1,6 +1,6 @@
 """More of the IRC transport against a real ngircd: CTCP VERSION, flood
-control's bounded queue, certificate pins, and an IRC server reached over
-IPv6."""
+control's bounded queue, certificate pins, an IRC server reached over
+IPv6, and invitations both ways."""
 
 import ferrytest as ft
 from harness_irc import Ngircd
@@ -99,3 +99,34 @@ class IrcMore(ft.FerryCase):
         irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "over IPv6", timeout=10)
         self.assertTrue(ngircd.log.grep(r"Accepted connection .* from \"\[0?::1\]"),
                         ngircd.log.tail())
+
+    def test_invitations_both_ways(self):
+        ngircd = Ngircd(tls=False)
+        server, _ = self._setup(ngircd, irc_transport(ngircd))
+        ivo = ngircd.client("ivo")
+        ivo.join("#inv")
+        room = "#inv%127.0.0.1@" + IRC
+        c = self.client(server, "ina")
+        c.join_room(room + "/ina")
+        c.wait_presence(room + "/ina", None, 15)
+        # XMPP -> IRC: an IRC user is invited with INVITE.
+        olga = ngircd.client("olga")
+        c.invite(room, "olga%127.0.0.1@" + IRC, "come and see")
+        m = olga.wait_for(lambda m: m.command == "INVITE" and m.nick == "ina", timeout=10)
+        self.assertEqual(m.params[-1], "#inv")
+        # An XMPP contact gets the invitation from the room, as from any MUC.
+        d = self.client(server, "dora")
+        c.invite(room, "dora@localhost", "join us")
+        NS = "{http://jabber.org/protocol/muc#user}"
+        m = d.wait_message(room, 10, pred=lambda m: m.xml.find(NS + "x") is not None)
+        inv = m.xml.find(NS + "x/" + NS + "invite")
+        self.assertEqual(inv.get("from"), c.xmpp.boundjid.full)
+        self.assertEqual(inv.find(NS + "reason").text, "join us")
+        # IRC -> XMPP: a XEP-0249 invitation from the inviter's 1:1 address.
+        ivo.join("#other")
+        ivo.send_line("INVITE ina #other")
+        m = c.wait_message("ivo%127.0.0.1@" + IRC, 10,
+                           pred=lambda m: m.xml.find("{jabber:x:conference}x") is not None)
+        self.assertEqual(m.xml.find("{jabber:x:conference}x").get("jid"),
+                         "#other%127.0.0.1@" + IRC)
+        self.assertIn("invites you to #other", m["body"])

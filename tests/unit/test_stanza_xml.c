@@ -104,6 +104,22 @@ static void test_origin_id(void **state)
     xmpp_stanza_release(st);
 }
 
+static void test_invitation(void **state)
+{
+    (void)state;
+    struct stz_msg m = {.type = "normal",
+                        .from = "ivo%irc@irc.localhost",
+                        .to = "u@localhost",
+                        .body = "ivo invites you",
+                        .body_len = 15,
+                        .invite_jid = "#a&b%irc@irc.localhost"};
+    xmpp_stanza_t *st = parse(&m);
+    xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(st, "x", "jabber:x:conference");
+    assert_non_null(x);
+    assert_string_equal(xmpp_stanza_get_attribute(x, "jid"), "#a&b%irc@irc.localhost");
+    xmpp_stanza_release(st);
+}
+
 static void test_sanitised(void **state)
 {
     (void)state;
@@ -153,9 +169,10 @@ static void test_long_body(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_message),    cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_origin_id),        cmocka_unit_test(test_sanitised),
-        cmocka_unit_test(test_empty_and_absent), cmocka_unit_test(test_long_body),
+        cmocka_unit_test(test_plain_message), cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_origin_id),     cmocka_unit_test(test_invitation),
+        cmocka_unit_test(test_sanitised),     cmocka_unit_test(test_empty_and_absent),
+        cmocka_unit_test(test_long_body),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

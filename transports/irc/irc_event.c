@@ -200,6 +200,34 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
     free(ctcp);
 }
 
+/* ":nick!u@h INVITE me #chan": a XEP-0249 invitation from that nick's 1:1
+ * address, with the room's JID; the body says it for other clients. */
+static void on_invite(struct irc_conn *c, const struct irc_msg *m)
+{
+    char *chan = strdup(m->params[1]);
+    for (char *p = chan; p && *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    char *room = chan && irc_is_channel(c, chan) ? irc_room_of(c, chan) : NULL;
+    char *from = room ? irc_nick_local(c, m->nick) : NULL;
+    if (from) {
+        char text[600];
+        snprintf(text, sizeof(text), "%s invites you to %s on %s.", m->nick, m->params[1],
+                 c->server);
+        struct tr_inbound in = {.user = c->user,
+                                .from_local = from,
+                                .body = text,
+                                .body_len = strlen(text),
+                                .type = TR_MSG_NORMAL,
+                                .invite_room = room,
+                                .hold_ms = c->t->hold_ms};
+        if (c->t->core->deliver(c->t->ci, &in) != 0)
+            irc_log(c->t, 0, "could not store an invitation from IRC for delivery");
+    }
+    free(from);
+    free(room);
+    free(chan);
+}
+
 static void on_names(struct irc_conn *c, const struct irc_msg *m)
 {
     /* 353 me = #chan :@op +voice nick */
@@ -434,6 +462,8 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         }
         free(room);
         free(clean);
+    } else if (strcasecmp(cmd, "INVITE") == 0 && m->nick && m->nparams >= 2) {
+        on_invite(c, m);
     } else if (strcasecmp(cmd, "PRIVMSG") == 0) {
         on_privmsg(c, m, 0);
     } else if (strcasecmp(cmd, "NOTICE") == 0) {

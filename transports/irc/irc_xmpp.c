@@ -184,6 +184,34 @@ static int send_text(struct irc_conn *c, const char *target, const char *body, s
         return refuse(err, TR_COND_BAD_REQUEST, "The message cannot be sent to IRC.");
     return 0;
 }
+/* A mediated invitation to an IRC user: INVITE nick #chan (the server
+ * answers with an error numeric, shown from the server JID, when it
+ * refuses). */
+static int invite(struct irc_conn *c, struct irc_chan *ch, const char *server, const char *invitee,
+                  struct tr_error *err)
+{
+    struct irc_addr who;
+    if (irc_addr_parse(invitee, c->t->fixed_server, "#&", &who) != 0)
+        return refuse(err, TR_COND_JID_MALFORMED, "Invite an IRC user: nick%server@...");
+    int ok = who.kind == IRC_ADDR_NICK && strcasecmp(who.server, server) == 0;
+    int rc = 0;
+    if (!ok) {
+        rc = refuse(err, TR_COND_NOT_ACCEPTABLE,
+                    "Only a user of the room's IRC server (nick%server@...) can be invited "
+                    "through IRC.");
+    } else {
+        const char *pp[] = {who.name, ch->name};
+        int r = irc_conn_cmd(c, "INVITE", 2, pp);
+        if (r == -1)
+            rc = refuse(err, TR_COND_RESOURCE_CONSTRAINT,
+                        "Too many messages are waiting to go to IRC; the invitation was not "
+                        "sent.");
+        else if (r != 0)
+            rc = refuse(err, TR_COND_JID_MALFORMED, "That is not a valid IRC nick.");
+    }
+    irc_addr_clear(&who);
+    return rc;
+}
 static int set_topic(struct irc_conn *c, struct irc_chan *ch, const char *topic,
                      struct tr_error *err)
 {
@@ -229,6 +257,8 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         } else if (!ch || !has_res(ch, msg->user) || !ch->joined) {
             rc = refuse(err, TR_COND_NOT_ACCEPTABLE,
                         "This is an IRC channel: join it as a group chat to talk here.");
+        } else if (msg->invite_local) {
+            rc = invite(c, ch, a.server, msg->invite_local, err);
         } else if (msg->subject) {
             /* The server announces the new topic to everyone (the room's
              * subject then changes for every resource), or says why not. */
