@@ -107,6 +107,13 @@ class Irc(ft.FerryCase):
         c.send_message(self.room("#one"), "/me nods", mtype="groupchat")
         m = irc.wait_for(lambda m: m.command == "PRIVMSG" and "nods" in m.line, timeout=10)
         self.assertIn("\x01ACTION nods\x01", m.line)
+        # "/notice " sends a NOTICE, in the room and in a private chat
+        c.send_message(self.room("#one"), "/notice for all", mtype="groupchat")
+        m = irc.wait_for(lambda m: m.command == "NOTICE" and m.text == "for all", timeout=10)
+        self.assertEqual(m.params[0], "#one")
+        c.send_message("bob%127.0.0.1@" + IRC, "/notice just you")
+        m = irc.wait_for(lambda m: m.command == "NOTICE" and m.text == "just you", timeout=10)
+        self.assertEqual(m.params[0], "bob")
 
     def test_private_chat_both_ways(self):
         irc = self.ngircd.client("carl")

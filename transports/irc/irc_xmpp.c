@@ -157,11 +157,14 @@ static int refuse(struct tr_error *err, enum tr_cond cond, const char *text)
 static int send_text(struct irc_conn *c, const char *target, const char *body, struct tr_error *err)
 {
     int action = strncmp(body, "/me ", 4) == 0;
-    const char *text = action ? body + 4 : body;
+    /* "/notice text" sends a NOTICE (IRC's no-auto-reply message) */
+    int notice = !action && strncmp(body, "/notice ", 8) == 0;
+    const char *text = action ? body + 4 : notice ? body + 8 : body;
+    const char *cmd = notice ? "NOTICE" : "PRIVMSG";
     /* ":nick!user@host " as the server will prefix it: nick + 10 + 63 */
     size_t prefix_len = strlen(c->nick) + 1 + 10 + 1 + 63;
     struct irc_chunks ch;
-    if (irc_split(text, strlen(text), "PRIVMSG", target, prefix_len, action, &ch) != 0)
+    if (irc_split(text, strlen(text), cmd, target, prefix_len, action, &ch) != 0)
         return refuse(err, TR_COND_BAD_REQUEST, "The message cannot be sent to IRC.");
     int rc = 0;
     for (size_t i = 0; i < ch.n && rc == 0; i++) {
@@ -174,7 +177,7 @@ static int send_text(struct irc_conn *c, const char *target, const char *body, s
         else
             snprintf(line, sizeof(line), "%s", ch.s[i]);
         const char *pp[] = {target, line};
-        rc = irc_conn_cmd(c, "PRIVMSG", 2, pp);
+        rc = irc_conn_cmd(c, cmd, 2, pp);
     }
     irc_chunks_clear(&ch);
     if (rc == -1)
