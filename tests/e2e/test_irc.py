@@ -21,6 +21,31 @@ def irc_transport(ngircd, extra_server=""):
     }""" % (IRC, ngircd.port, extra_server)
 
 
+class IrcSetup:
+    """For FerryCase classes: start_irc starts an ngircd (Ngircd(**kw),
+    plaintext unless tls=True), Prosody with the IRC component and Ferry
+    with the transport config transport(ngircd) (irc_transport by default);
+    joined logs a new user in and joins it to a channel of that server."""
+
+    def start_irc(self, transport=None, tls=False, **ngircd_kw):
+        ngircd = Ngircd(tls=tls, **ngircd_kw)
+        self.addCleanup(ngircd.cleanup)
+        ngircd.start()
+        server = self.start_server(extra_components=[IRC])
+        ferry = self.start_ferry(server, wait_online=False,
+                                 more_transports=(transport or irc_transport)(ngircd))
+        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        return ngircd, server, ferry
+
+    def joined(self, server, nick, chan, host="127.0.0.1"):
+        """(client, room JID) once the user's self-presence arrived."""
+        room = "%s%%%s@%s" % (chan, host, IRC)
+        c = self.client(server, nick)
+        c.join_room(room + "/" + nick)
+        c.wait_presence(room + "/" + nick, None, 15)
+        return c, room
+
+
 def origin_id_of(m):
     o = m.xml.find("{urn:xmpp:sid:0}origin-id")
     return None if o is None else o.get("id")

@@ -8,29 +8,19 @@ and the restarted Ferry delivers them from the store in order."""
 import signal
 
 import ferrytest as ft
-from harness_irc import Ngircd
 from test_durability import queued
-from test_irc import IRC, irc_transport
+from test_irc import IrcSetup, irc_transport
 
 
-class IrcHold(ft.FerryCase):
+class IrcHold(IrcSetup, ft.FerryCase):
     server_kind = "prosody"
 
     def test_unconfirmed_messages_are_stored_and_survive_kill9(self):
-        ngircd = Ngircd(tls=False)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        transport = irc_transport(ngircd).replace("flood_burst = 20;",
-                                                  "flood_burst = 20; hold_ms = 200;")
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        ngircd, server, ferry = self.start_irc(lambda n: irc_transport(n).replace(
+            "flood_burst = 20;", "flood_burst = 20; hold_ms = 200;"))
         irc = ngircd.client("hal")
         irc.join("#hold")
-        room = "#hold%127.0.0.1@" + IRC
-        c = self.client(server, "hana")
-        c.join_room(room + "/hana")
-        c.wait_presence(room + "/hana", None, 15)
+        c, room = self.joined(server, "hana", "#hold")
         # Confirmed at once while Prosody runs: nothing is written.
         irc.privmsg("#hold", "before")
         c.wait_message(room + "/hal", 15, pred=lambda m: m["body"] == "before")

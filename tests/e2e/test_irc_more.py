@@ -3,30 +3,30 @@ control's bounded queue, certificate pins, an IRC server reached over
 IPv6, and invitations both ways."""
 
 import ferrytest as ft
-from harness_irc import Ngircd
-from test_irc import IRC, irc_transport
+from test_irc import IRC, IrcSetup, irc_transport
 
 
-class IrcMore(ft.FerryCase):
+def pinned(pin):
+    """The transport config for ngircd's TLS port with pin (None: the
+    server's own fingerprint, in colon form and upper case, as
+    `openssl x509 -fingerprint` prints it)."""
+    def make(ngircd):
+        fp = ngircd.pki.server_fingerprint
+        p = pin or ":".join(fp[i:i + 2] for i in range(0, len(fp), 2)).upper()
+        return irc_transport(ngircd).replace(
+            "port = %d; plaintext = true;" % ngircd.port,
+            'port = %d; ca_file = "%s"; pin = "%s";' % (ngircd.tls_port, ngircd.ca_file, p))
+    return make
+
+
+class IrcMore(IrcSetup, ft.FerryCase):
     server_kind = "prosody"
 
-    def _setup(self, ngircd, transport):
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
-        return server, ferry
-
     def test_ctcp_version_is_answered(self):
-        ngircd = Ngircd(tls=False)
-        server, _ = self._setup(ngircd, irc_transport(ngircd))
+        ngircd, server, _ = self.start_irc()
         irc = ngircd.client("vic")
         irc.join("#ver")
-        room = "#ver%127.0.0.1@" + IRC
-        c = self.client(server, "vera")
-        c.join_room(room + "/vera")
-        c.wait_presence(room + "/vera", None, 15)
+        c, room = self.joined(server, "vera", "#ver")
         irc.privmsg("vera", "\x01VERSION\x01")
         m = irc.wait_for(lambda m: m.command == "NOTICE" and m.nick == "vera", timeout=10)
         self.assertRegex(m.text, r"^\x01VERSION Ferry .*\x01$")
@@ -34,17 +34,12 @@ class IrcMore(ft.FerryCase):
         self.assertFalse([x for x in c.messages if "VERSION" in (x["body"] or "")])
 
     def test_full_flood_queue_bounces_with_resource_constraint(self):
-        ngircd = Ngircd(tls=False)
-        transport = irc_transport(ngircd).replace(
+        ngircd, server, _ = self.start_irc(lambda n: irc_transport(n).replace(
             "flood_burst = 20;\n        flood_interval_ms = 50;",
-            "flood_burst = 1;\n        flood_interval_ms = 60000;\n        queue_max = 2;")
-        server, _ = self._setup(ngircd, transport)
+            "flood_burst = 1;\n        flood_interval_ms = 60000;\n        queue_max = 2;"))
         irc = ngircd.client("fred")
         irc.join("#flood")
-        room = "#flood%127.0.0.1@" + IRC
-        c = self.client(server, "flo")
-        c.join_room(room + "/flo")
-        c.wait_presence(room + "/flo", None, 15)
+        c, room = self.joined(server, "flo", "#flood")
         ids = [c.send_message(room, "line %d" % i, mtype="groupchat") for i in range(5)]
         # The JOIN took the one token and what follows it fills the queue
         # of two: messages beyond come back as errors, with their ids and
@@ -57,25 +52,11 @@ class IrcMore(ft.FerryCase):
         self.assertIn("resource-constraint", str(last))
 
     def test_certificate_pin_matches(self):
-        # (the colon form in upper case, as `openssl x509 -fingerprint` prints it)
-        ngircd, server, _ = self._pinned_with(Ngircd(tls=True), None)
-        room = "#pin%127.0.0.1@" + IRC
-        c = self.client(server, "pia")
-        c.join_room(room + "/pia")
-        c.wait_presence(room + "/pia", None, 15)
-
-    def _pinned_with(self, ngircd, pin):
-        fp = ngircd.pki.server_fingerprint
-        if pin is None:
-            pin = ":".join(fp[i:i + 2] for i in range(0, len(fp), 2)).upper()
-        transport = irc_transport(ngircd)
-        server, ferry = self._setup(ngircd, transport.replace(
-            "port = %d; plaintext = true;" % ngircd.port,
-            'port = %d; ca_file = "%s"; pin = "%s";' % (ngircd.tls_port, ngircd.ca_file, pin)))
-        return ngircd, server, ferry
+        _, server, _ = self.start_irc(pinned(None), tls=True)
+        self.joined(server, "pia", "#pin")
 
     def test_certificate_pin_mismatch_is_refused(self):
-        ngircd, server, ferry = self._pinned_with(Ngircd(tls=True), "00" * 32)
+        _, server, _ = self.start_irc(pinned("00" * 32), tls=True)
         room = "#pin%127.0.0.1@" + IRC
         c = self.client(server, "pat")
         c.join_room(room + "/pat")
@@ -83,32 +64,24 @@ class IrcMore(ft.FerryCase):
         self.assertIn("pin", str(p))
 
     def test_server_over_ipv6(self):
-        ngircd = Ngircd(tls=False, listen="127.0.0.1,::1")
-        transport = irc_transport(ngircd).replace(
-            '{ name = "127.0.0.1"; port = %d; plaintext = true;  }' % ngircd.port,
-            '{ name = "v6.test"; host = "::1"; port = %d; plaintext = true; }' % ngircd.port)
-        self.assertIn("v6.test", transport)
-        server, _ = self._setup(ngircd, transport)
+        def v6(ngircd):
+            return irc_transport(ngircd).replace(
+                '{ name = "127.0.0.1"; port = %d; plaintext = true;  }' % ngircd.port,
+                '{ name = "v6.test"; host = "::1"; port = %d; plaintext = true; }' % ngircd.port)
+        ngircd, server, _ = self.start_irc(v6, listen="127.0.0.1,::1")
         irc = ngircd.client("six")
         irc.join("#six6")
-        room = "#six6%v6.test@" + IRC
-        c = self.client(server, "sam")
-        c.join_room(room + "/sam")
-        c.wait_presence(room + "/sam", None, 15)
+        c, room = self.joined(server, "sam", "#six6", host="v6.test")
         c.send_message(room, "over IPv6", mtype="groupchat")
         irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "over IPv6", timeout=10)
         self.assertTrue(ngircd.log.grep(r"Accepted connection .* from \"\[0?::1\]"),
                         ngircd.log.tail())
 
     def test_invitations_both_ways(self):
-        ngircd = Ngircd(tls=False)
-        server, _ = self._setup(ngircd, irc_transport(ngircd))
+        ngircd, server, _ = self.start_irc()
         ivo = ngircd.client("ivo")
         ivo.join("#inv")
-        room = "#inv%127.0.0.1@" + IRC
-        c = self.client(server, "ina")
-        c.join_room(room + "/ina")
-        c.wait_presence(room + "/ina", None, 15)
+        c, room = self.joined(server, "ina", "#inv")
         # XMPP -> IRC: an IRC user is invited with INVITE.
         olga = ngircd.client("olga")
         c.invite(room, "olga%127.0.0.1@" + IRC, "come and see")

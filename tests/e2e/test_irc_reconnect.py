@@ -3,25 +3,16 @@ rejoins every room (with its key) and tells the users in the room instead
 of kicking them.  And TLS with certificate checks against a test CA."""
 
 import ferrytest as ft
-from harness_irc import IrcError, Ngircd
-from test_irc import IRC, irc_transport, muc_items
+from harness_irc import IrcError
+from test_irc import IRC, IrcSetup, irc_transport, muc_items
 
 
-class IrcReconnect(ft.FerryCase):
+class IrcReconnect(IrcSetup, ft.FerryCase):
     server_kind = "prosody"
 
     def test_server_restart_rejoins_rooms(self):
-        ngircd = Ngircd(tls=False)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        ferry = self.start_ferry(server, wait_online=False,
-                                 more_transports=irc_transport(ngircd))
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
-        room = "#re%127.0.0.1@" + IRC
-        c = self.client(server, "uma")
-        c.join_room(room + "/uma")
-        c.wait_presence(room + "/uma", None, 15)
+        ngircd, server, _ = self.start_irc()
+        c, room = self.joined(server, "uma", "#re")
         ngircd.restart()
         # A status message in the room, not a kick...
         c.wait_message(room, 15, pred=lambda m: "lost" in (m["body"] or ""))
@@ -37,19 +28,22 @@ class IrcReconnect(ft.FerryCase):
         c.wait_message(room + "/vera", 15, pred=lambda m: m["body"] == "welcome back")
 
 
-class IrcTls(ft.FerryCase):
+def tls_transport(with_ca):
+    """The transport config for ngircd's TLS port, trusting the test CA or
+    (with_ca False) only the system's CAs."""
+    def make(ngircd):
+        return irc_transport(ngircd).replace(
+            "port = %d; plaintext = true;" % ngircd.port,
+            'port = %d; ca_file = "%s";' % (ngircd.tls_port, ngircd.ca_file) if with_ca
+            else "port = %d;" % ngircd.tls_port)
+    return make
+
+
+class IrcTls(IrcSetup, ft.FerryCase):
     server_kind = "prosody"
 
     def test_tls_with_test_ca(self):
-        ngircd = Ngircd(tls=True)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        transport = irc_transport(ngircd).replace(
-            "port = %d; plaintext = true;" % ngircd.port,
-            'port = %d; ca_file = "%s";' % (ngircd.tls_port, ngircd.ca_file))
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        ngircd, server, _ = self.start_irc(tls_transport(True), tls=True)
         irc = ngircd.client("wilma", tls=True)
         irc.join("#sec")
         room = "#sec%127.0.0.1@" + IRC
@@ -63,14 +57,7 @@ class IrcTls(ft.FerryCase):
     def test_untrusted_certificate_is_refused(self):
         """TLS by default with verification: without the test CA the
         connection fails and the user is told; no plaintext fallback."""
-        ngircd = Ngircd(tls=True)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        transport = irc_transport(ngircd).replace(
-            "port = %d; plaintext = true;" % ngircd.port, "port = %d;" % ngircd.tls_port)
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        ngircd, server, ferry = self.start_irc(tls_transport(False), tls=True)
         room = "#sec%127.0.0.1@" + IRC
         c = self.client(server, "yuri")
         c.join_room(room + "/yuri")
@@ -80,24 +67,15 @@ class IrcTls(ft.FerryCase):
         self.assertFalse([l for l in ngircd.log.lines() if "yuri" in l and "registered" in l])
 
 
-class IrcQuitGrace(ft.FerryCase):
+class IrcQuitGrace(IrcSetup, ft.FerryCase):
     server_kind = "prosody"
 
     def test_quit_after_the_last_room_is_left(self):
-        ngircd = Ngircd(tls=False)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        transport = irc_transport(ngircd).replace("flood_burst = 20;",
-                                                  "flood_burst = 20; quit_grace = 1;")
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+        ngircd, server, _ = self.start_irc(lambda n: irc_transport(n).replace(
+            "flood_burst = 20;", "flood_burst = 20; quit_grace = 1;"))
         watcher = ngircd.client("wally")
         watcher.join("#g1")
-        room = "#g1%127.0.0.1@" + IRC
-        c = self.client(server, "gus")
-        c.join_room(room + "/gus")
-        c.wait_presence(room + "/gus", None, 15)
+        c, room = self.joined(server, "gus", "#g1")
         c.send_presence(room + "/gus", "unavailable")
         watcher.wait_for(lambda m: m.command == "PART" and m.nick == "gus", timeout=10)
         # Nothing else uses the connection: it quits after the grace period.
@@ -121,21 +99,12 @@ class IrcQuitGrace(ft.FerryCase):
     def test_quit_and_queued_lines_at_shutdown(self):
         """On SIGTERM every connection sends what flood control still holds
         (accepted messages), then QUIT with a reason, before Ferry exits."""
-        ngircd = Ngircd(tls=False)
-        self.addCleanup(ngircd.cleanup)
-        ngircd.start()
-        server = self.start_server(extra_components=[IRC])
-        transport = irc_transport(ngircd).replace(
+        ngircd, server, ferry = self.start_irc(lambda n: irc_transport(n).replace(
             "flood_burst = 20;\n        flood_interval_ms = 50;",
-            "flood_burst = 1;\n        flood_interval_ms = 60000;")
-        ferry = self.start_ferry(server, wait_online=False, more_transports=transport)
-        ferry.wait_log(r"\[irc\] xmpp: online", 15)
+            "flood_burst = 1;\n        flood_interval_ms = 60000;"))
         watcher = ngircd.client("wendy")
         watcher.join("#bye")
-        room = "#bye%127.0.0.1@" + IRC
-        c = self.client(server, "quinn")
-        c.join_room(room + "/quinn")
-        c.wait_presence(room + "/quinn", None, 15)
+        c, room = self.joined(server, "quinn", "#bye")
         # One line at once, then one a minute: "first" takes the token
         # (if the JOIN has not), the next two wait in the queue.
         c.send_message(room, "first", mtype="groupchat")

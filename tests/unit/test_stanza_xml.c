@@ -12,24 +12,7 @@
 #include <strophe.h>
 
 #include "stanza_xml.h"
-
-static xmpp_ctx_t *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    xmpp_ctx_free(ctx);
-    xmpp_shutdown();
-    return 0;
-}
+#include "strophe_fixture.h"
 
 static xmpp_stanza_t *parse(const struct stz_msg *m)
 {
