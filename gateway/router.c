@@ -69,10 +69,11 @@ static void handle_message(struct instance *in, xmpp_stanza_t *st, const struct 
     if (router_invite(in, st, local))
         goto out;
     /* A room's subject (XEP-0045 §8.1; empty clears it): only to a room,
-     * only in a groupchat message. */
+     * only in a groupchat message, and only without a body (with one it is
+     * a message that has a subject line, not a subject change). */
     xmpp_stanza_t *subj = xmpp_stanza_get_child_by_name(st, "subject");
-    int has_subject =
-        subj && type && strcmp(type, "groupchat") == 0 && transport_is_room(in, local);
+    int has_subject = subj && (!body || !*body) && type && strcmp(type, "groupchat") == 0 &&
+                      transport_is_room(in, local);
     if (has_subject)
         subject = xmpp_stanza_get_text(subj); /* NULL for <subject/> */
     /* Chat states, receipts, markers, empty bodies: never a transport

@@ -88,32 +88,35 @@ void hold_ack(struct instance *in, uint64_t mseq)
 }
 
 /* Stores held messages oldest first: all of them, or (expired_only) those
- * past their deadline.  A message the store refuses stays held (logged);
- * it is tried again at the next spill. */
+ * past their deadline.  They leave memory only once stored for good: when
+ * this commits the rows itself, after the commit; inside the loop's group
+ * (the caller's turn commits) at once.  What the store refuses stays held
+ * (logged) and is tried again a second later. */
 static void spill(struct instance *in, int sent, int expired_only)
 {
-    int64_t now = mono_ms();
+    int64_t now = mono_ms(), last = 0;
     int n = 0;
-    /* One commit for the lot (at the end of this turn when the caller is
-     * in the loop's group already). */
-    int was = store_group_enter(in->f->store);
-    while (in->held && (!expired_only || in->held->deadline_ms <= now)) {
-        int64_t seq = 0;
-        int rc = store_in_push(in->f->store, in->name, NULL, in->held->xml, &seq);
+    int was = store_group_enter(in->f->store); /* one commit for the lot */
+    struct held *h = in->held;
+    for (; h && (!expired_only || h->deadline_ms <= now); h = h->next, n++) {
+        int rc = store_in_push(in->f->store, in->name, NULL, h->xml, &last);
         if (rc != 0) {
             log_error(in->name, "could not store %zu unconfirmed messages: %s", in->n_held,
                       ferry_strerror(rc));
-            in->held->deadline_ms = now + 1000;
             break;
         }
-        if (sent && seq > in->sent_upto)
-            in->sent_upto = seq;
-        drop_head(in);
-        n++;
     }
     store_group_leave(in->f->store, was);
-    if (!was && store_group_commit(in->f->store) != 0)
+    if (!was && n > 0 && store_group_commit(in->f->store) != 0) {
         log_error(in->name, "could not store %d unconfirmed messages", n);
+        n = 0; /* rolled back: they stay held */
+    }
+    if (n > 0 && sent && last > in->sent_upto)
+        in->sent_upto = last; /* out on this link already: a ping acknowledges them */
+    for (int k = 0; k < n; k++)
+        drop_head(in);
+    if (in->held && in->held->deadline_ms <= now)
+        in->held->deadline_ms = now + 1000; /* what failed: again in a second */
     if (n > 0) {
         log_debug(in->name, "%d messages not yet confirmed by the server written to the store", n);
         router_kick(in); /* a ping behind the stored rows */

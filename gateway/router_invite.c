@@ -46,30 +46,32 @@ int router_invite(struct instance *in, xmpp_stanza_t *st, const char *room_local
         return 1;
     }
     char *reason = stz_child_text(inv, "reason");
-    if (strcmp(j.domain, in->domain) != 0) {
-        forward(in, st, to, reason);
+    int outside = strcmp(j.domain, in->domain) != 0;
+    char *local = NULL;
+    if (!outside && (!j.local || jid_unescape_local(j.local, &local) != 0)) {
+        router_reply_error(in, st, TR_COND_JID_MALFORMED,
+                           "Invite a contact of this gateway (nick%server@...).");
     } else {
-        char *local = NULL;
-        if (!j.local || jid_unescape_local(j.local, &local) != 0) {
-            router_reply_error(in, st, TR_COND_JID_MALFORMED,
-                               "Invite a contact of this gateway (nick%server@...).");
-        } else {
-            struct tr_msg m = {
-                .id = xmpp_stanza_get_id(st),
-                .user = xmpp_stanza_get_from(st),
-                .to_local = room_local,
-                .body = "",
-                .type = TR_MSG_GROUPCHAT,
-                .invite_local = local,
-            };
-            struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
-            if (transport_send(in, &m, &err) != 0) {
-                log_info(in->name, "invitation refused: %s", stz_cond_name(err.cond));
-                router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
-            }
+        /* The transport checks that the sender is in the room, and sends
+         * an invitation to a contact of its own network itself. */
+        struct tr_msg m = {
+            .id = xmpp_stanza_get_id(st),
+            .user = xmpp_stanza_get_from(st),
+            .to_local = room_local,
+            .body = "",
+            .type = TR_MSG_GROUPCHAT,
+            .invite_local = outside ? NULL : local,
+            .invite_jid = outside ? to : NULL,
+        };
+        struct tr_error err = {TR_COND_INTERNAL_SERVER_ERROR, ""};
+        if (transport_send(in, &m, &err) != 0) {
+            log_info(in->name, "invitation refused: %s", stz_cond_name(err.cond));
+            router_reply_error(in, st, err.cond, err.text[0] ? err.text : NULL);
+        } else if (outside) {
+            forward(in, st, to, reason);
         }
-        free(local);
     }
+    free(local);
     if (reason)
         xmpp_free(router_xctx(in), reason);
     jid_clear(&j);

@@ -161,7 +161,7 @@ int store_bind(struct store *st, enum store_sid id, sqlite3_stmt **out, const ch
     va_list ap;
     int rc = SQLITE_OK;
 
-    if (st->joined && !st->group && id != SQ_BEGIN)
+    if (st->joined && !st->group && !st->group_failed && id != SQ_BEGIN)
         group_open(st); /* the group's transaction begins with its first statement */
     else
         group_flush(st);
@@ -290,7 +290,7 @@ static void group_flush(struct store *st)
 int store_tx_begin(struct store *st, const char *what)
 {
     if (st->joined) {
-        if (!st->group)
+        if (!st->group && !st->group_failed)
             group_open(st);
         if (st->group)
             return run_plain(st, SQ_SAVEPOINT, what);
@@ -518,6 +518,8 @@ static void group_open(struct store *st)
     /* On failure each write commits on its own. */
     if (run_plain(st, SQ_BEGIN, "group begin") == FERRY_OK)
         st->group = 1;
+    else
+        st->group_failed = 1; /* not again before the turn's commit */
 }
 
 int store_group_enter(struct store *st)
@@ -537,6 +539,8 @@ void store_group_leave(struct store *st, int was)
 
 int store_group_commit(struct store *st)
 {
+    if (st)
+        st->group_failed = 0;
     if (!st || !st->group)
         return FERRY_OK;
     st->group = 0;

@@ -61,8 +61,9 @@ enum store_sid {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_COUNT];
-    int group;  /* a group transaction is open (store_group_enter) */
-    int joined; /* inside store_group_enter/leave: transactions become savepoints */
+    int group;        /* a group transaction is open (store_group_enter) */
+    int joined;       /* inside store_group_enter/leave: transactions become savepoints */
+    int group_failed; /* BEGIN of the group failed: no group until the next commit */
 };
 
 /* A copied result set: n rows of ncols cells.  A cell holds the integer

@@ -78,12 +78,15 @@ struct tr_msg {
     const char *oob_url;     /* XEP-0066 URL, may be NULL */
     enum tr_msg_type type;
     int want_receipt;         /* XEP-0184 request present */
-    const char *subject;      /* a groupchat message's new room subject ("" clears it), or
-                                 NULL; only ever set for a room (ops->is_room) */
+    const char *subject;      /* a groupchat message's new room subject ("" clears it;
+                                 body is "" then), or NULL; only for a room */
     const char *origin_id;    /* XEP-0359 <origin-id/>, may be NULL (a room reflects it) */
     const char *invite_local; /* a mediated invitation (XEP-0045 §7.8.2) to the room
                                  to_local: the invitee, a contact of this gateway (raw
                                  local part); body is "" then.  Only for rooms. */
+    const char *invite_jid;   /* the same for an invitee elsewhere: the transport only
+                                 checks that user is in the room and returns 0; the core
+                                 then sends the room's invitation */
 };
 
 /* Presence from an XMPP user to a transport JID (joins and leaves of

@@ -206,6 +206,11 @@ class Irc(ft.FerryCase):
         irc.wait_for(lambda m: m.command == "TOPIC" and m.nick == "tina"
                      and m.text == "set from XMPP", timeout=10)
         c.wait_message(room + "/tina", 10, pred=lambda m: m["subject"] == "set from XMPP")
+        # A message with a body and a subject line is a message, not a
+        # subject change (XEP-0045 §8.1).
+        c.send_message(room, "just talking", mtype="groupchat", subject="a line")
+        irc.wait_for(lambda m: m.command == "PRIVMSG" and m.text == "just talking", timeout=10)
+        self.assertFalse([m for m in irc.messages if m.command == "TOPIC" and m.text == "a line"])
         # An empty subject clears the topic; a multi-line one is refused.
         c.send_message(room, None, "groupchat", subject="")
         irc.wait_for(lambda m: m.command == "TOPIC" and m.nick == "tina" and m.text == "",

@@ -95,6 +95,10 @@ class IrcMore(IrcSetup, ft.FerryCase):
         inv = m.xml.find(NS + "x/" + NS + "invite")
         self.assertEqual(inv.get("from"), c.xmpp.boundjid.full)
         self.assertEqual(inv.find(NS + "reason").text, "join us")
+        # Only an occupant can make the room send invitations.
+        d.invite(room, "someone@elsewhere.example", "spam")
+        e = d.wait_message(room, 10, mtype="error")
+        self.assertIn("not-acceptable", str(e))
         # IRC -> XMPP: a XEP-0249 invitation from the inviter's 1:1 address.
         ivo.join("#other")
         ivo.send_line("INVITE ina #other")

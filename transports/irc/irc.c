@@ -298,15 +298,18 @@ static int irc_start(void *state)
 static void irc_stop(void *state)
 {
     struct irc *t = state;
-    for (struct irc_conn *c = t->conns; c; c = c->next)
+    for (struct irc_conn *c = t->conns; c; c = c->next) {
         irc_conn_quit_now(c, "Gateway shutting down");
+        c->quitting = 1; /* (also when not registered: no reconnect from now on) */
+        event_del(c->ev_retry);
+    }
 }
 
 static int irc_busy(void *state)
 {
     struct irc *t = state;
     for (struct irc_conn *c = t->conns; c; c = c->next)
-        if (c->quitting && c->bev)
+        if (c->draining && c->bev)
             return 1; /* a QUIT still draining */
     return 0;
 }

@@ -96,6 +96,7 @@ struct irc_conn {
     struct irc_chan *chans;
     char **query_res; /* resources that wrote private messages (for errors) */
     int quitting;
+    int draining; /* QUIT written; freed once it has left (irc_conn_quit_now) */
     int skipping; /* dropping the rest of an over-long line */
     /* credentials for this connection (the user's, else the server's) */
     char *pass, *sasl_user, *sasl_password;

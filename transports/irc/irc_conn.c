@@ -407,6 +407,7 @@ void irc_conn_quit_now(struct irc_conn *c, const char *text)
     if (c->quitting || !c->bev || c->state != IC_READY)
         return; /* (the rest is closed when the transport is freed) */
     c->quitting = 1;
+    c->draining = 1;
     /* What the user sent and flood control still holds goes first: it was
      * accepted, and the connection is ending anyway. */
     while (c->qlen) {

@@ -462,7 +462,8 @@ void irc_event(struct irc_conn *c, const struct irc_msg *m)
         }
         free(room);
         free(clean);
-    } else if (strcasecmp(cmd, "INVITE") == 0 && m->nick && m->nparams >= 2) {
+    } else if (strcasecmp(cmd, "INVITE") == 0 && m->nick && m->nparams >= 2 &&
+               strcasecmp(m->params[0], c->nick) == 0) {
         on_invite(c, m);
     } else if (strcasecmp(cmd, "PRIVMSG") == 0) {
         on_privmsg(c, m, 0);

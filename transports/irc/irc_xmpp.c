@@ -260,14 +260,14 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
         } else if (!ch || !has_res(ch, msg->user) || !ch->joined) {
             rc = refuse(err, TR_COND_NOT_ACCEPTABLE,
                         "This is an IRC channel: join it as a group chat to talk here.");
+        } else if (msg->invite_jid) {
+            rc = 0; /* a member may invite: the core sends the room's invitation */
         } else if (msg->invite_local) {
             rc = invite(c, ch, a.server, msg->invite_local, err);
         } else if (msg->subject) {
             /* The server announces the new topic to everyone (the room's
              * subject then changes for every resource), or says why not. */
             rc = set_topic(c, ch, msg->subject, err);
-            if (rc == 0 && *msg->body)
-                rc = send_text(c, ch->name, msg->body, err);
         } else if ((rc = send_text(c, ch->name, msg->body, err)) == 0) {
             char *room = irc_addr_local(&a, t->fixed_server);
             if (c->cap_echo) {
@@ -275,13 +275,15 @@ int irc_xmpp_send(void *state, const struct tr_msg *msg, struct tr_error *err)
                 char **e = realloc(ch->pending_echo, (ch->n_echo + 1) * sizeof(*e));
                 if (e) {
                     ch->pending_echo = e;
-                    /* "id\norigin-id\nbody" (parsed ids hold no LF) */
-                    size_t n = strlen(msg->body) + (msg->id ? strlen(msg->id) : 0) +
-                               (msg->origin_id ? strlen(msg->origin_id) : 0) + 3;
+                    /* "id\norigin-id\nbody"; an id with a LF in it
+                     * (&#10;) is left out rather than split wrongly. */
+                    const char *id = msg->id && !strchr(msg->id, '\n') ? msg->id : "";
+                    const char *oid =
+                        msg->origin_id && !strchr(msg->origin_id, '\n') ? msg->origin_id : "";
+                    size_t n = strlen(msg->body) + strlen(id) + strlen(oid) + 3;
                     char *tagged = malloc(n);
                     if (tagged) {
-                        snprintf(tagged, n, "%s\n%s\n%s", msg->id ? msg->id : "",
-                                 msg->origin_id ? msg->origin_id : "", msg->body);
+                        snprintf(tagged, n, "%s\n%s\n%s", id, oid, msg->body);
                         ch->pending_echo[ch->n_echo++] = tagged;
                     }
                 }
