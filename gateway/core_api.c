@@ -1,5 +1,6 @@
 #include "core_api.h"
 
+#include "adhoc.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,12 @@ static int api_reg_get(struct core_instance *ci, const char *user, char **fields
     return rc;
 }
 
+static int api_settings_get(struct core_instance *ci, const char *user, const char *to_local,
+                            char **fields)
+{
+    return adhoc_settings_get(IN(ci), user, to_local, fields);
+}
+
 static void api_set_state(struct core_instance *ci, int up, const char *status)
 {
     struct instance *in = IN(ci);
@@ -328,6 +335,7 @@ const struct core_api core_api = {
     .dns = api_dns,
     .disco_reply = disco_reply,
     .reg_get = api_reg_get,
+    .settings_get = api_settings_get,
     .set_state = api_set_state,
     .log = api_log,
 };

@@ -1,5 +1,6 @@
 /* Disco, version, ping and presence for a transport domain (the
  * registration and gateway iqs are in register.c). */
+#include "adhoc.h"
 #include "services.h"
 
 #include <stdio.h>
@@ -106,6 +107,8 @@ static void disco_info(struct instance *in, xmpp_stanza_t *st, const struct jid 
             add_identity(in, q, "client", in->ops->gateway_type, NULL);
             add_feature(in, q, NS_DISCO_INFO);
             add_feature(in, q, NS_PING);
+            if (local && adhoc_has(in, local))
+                add_feature(in, q, NS_COMMANDS);
         }
         free(local);
     }
@@ -173,8 +176,14 @@ void services_handle_iq(struct instance *in, xmpp_stanza_t *st, const struct jid
     }
     if (get && strcmp(ns, NS_DISCO_INFO) == 0)
         disco_info(in, st, to);
+    else if (get && strcmp(ns, NS_DISCO_ITEMS) == 0 && to->local &&
+             xmpp_stanza_get_attribute(p, "node") &&
+             strcmp(xmpp_stanza_get_attribute(p, "node"), NS_COMMANDS) == 0)
+        adhoc_items(in, st, to);
     else if (get && strcmp(ns, NS_DISCO_ITEMS) == 0 && to->local)
         disco_items_contact(in, st, to);
+    else if (set && strcmp(ns, NS_COMMANDS) == 0 && to->local)
+        adhoc_execute(in, st, to);
     else if (get && strcmp(ns, NS_DISCO_ITEMS) == 0)
         disco_items(in, st);
     else if (get && strcmp(ns, NS_PING) == 0)

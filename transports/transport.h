@@ -285,6 +285,11 @@ struct core_api {
     /* Registration data the core stores for (instance, user bare JID):
      * returns a malloc'd JSON object text in *fields, or FERRY_ENOTFOUND. */
     int (*reg_get)(struct core_instance *ci, const char *user, char **fields);
+    /* What the user set through the "configure" ad-hoc command of a contact
+     * (ops->contact_settings): JSON object text in *fields (malloc'd), or
+     * FERRY_ENOTFOUND. */
+    int (*settings_get)(struct core_instance *ci, const char *user, const char *to_local,
+                        char **fields);
 
     /* The transport's own health: up (1) or down (0), with a short status
      * text shown on the gateway contact's presence (may be NULL).  The
@@ -374,6 +379,10 @@ struct transport_ops {
     /* Optional.  Nonzero when the (unescaped) local part names a room
      * (disco#info then shows a conference identity and the MUC feature). */
     int (*is_room)(void *state, const char *to_local);
+    /* Optional: the settings a user can set for the contact to_local (raw
+     * local part) with a XEP-0050 "configure" command, NULL-terminated, or
+     * NULL when the contact has none.  Read back with core->settings_get. */
+    const struct tr_reg_field *(*contact_settings)(void *state, const char *to_local);
 
     /* Optional.  The instance's XMPP link went online (1) or offline (0). */
     void (*link_state)(void *state, int online);

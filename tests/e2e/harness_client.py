@@ -184,6 +184,28 @@ class Client:
                 raise TimeoutError("no IQ answer within %.1f s" % timeout) from None
         return self._run(go(), timeout + 2)
 
+    def command(self, jid, node, fields=None, sessionid=None, action=None, timeout=10):
+        """A XEP-0050 command: executes node on jid (fields: a dict
+        submitted as a form).  Returns the <command/> element of the
+        answer; XmppError on an error answer."""
+        NS = "http://jabber.org/protocol/commands"
+
+        def go(t):
+            iq = self.xmpp.make_iq_set(ito=jid)
+            c = ET.SubElement(iq.xml, "{%s}command" % NS, node=node)
+            if sessionid:
+                c.set("sessionid", sessionid)
+            if action:
+                c.set("action", action)
+            if fields is not None:
+                x = ET.SubElement(c, "{jabber:x:data}x", type="submit")
+                for var, value in fields.items():
+                    f = ET.SubElement(x, "{jabber:x:data}field", var=var)
+                    ET.SubElement(f, "{jabber:x:data}value").text = value
+            return iq.send(timeout=t)
+        iq = self._iq(go, timeout)
+        return iq.xml.find("{%s}command" % NS)
+
     def disco_info(self, jid, timeout=10):
         """(identities, features): identities as (category, type, name) tuples."""
         iq = self._iq(lambda t: self.xmpp["xep_0030"].get_info(jid=jid, cached=False,
@@ -192,8 +214,9 @@ class Client:
         ids = [(i[0], i[1], i[3]) for i in info["identities"]]
         return ids, set(info["features"])
 
-    def disco_items(self, jid, timeout=10):
-        iq = self._iq(lambda t: self.xmpp["xep_0030"].get_items(jid=jid, timeout=t), timeout)
+    def disco_items(self, jid, timeout=10, node=None):
+        iq = self._iq(lambda t: self.xmpp["xep_0030"].get_items(jid=jid, node=node, timeout=t),
+                      timeout)
         return list(iq["disco_items"]["items"])
 
     def version(self, jid, timeout=10):

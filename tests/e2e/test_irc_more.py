@@ -1,6 +1,7 @@
 """More of the IRC transport against a real ngircd: CTCP VERSION, flood
 control's bounded queue, certificate pins, an IRC server reached over
-IPv6, and invitations both ways."""
+IPv6, invitations both ways, and per-server settings through the server
+JID's ad-hoc "configure" command."""
 
 import ferrytest as ft
 from test_irc import IRC, IrcSetup, irc_transport
@@ -107,3 +108,38 @@ class IrcMore(IrcSetup, ft.FerryCase):
         self.assertEqual(m.xml.find("{jabber:x:conference}x").get("jid"),
                          "#other%127.0.0.1@" + IRC)
         self.assertIn("invites you to #other", m["body"])
+
+    def test_per_server_settings_through_adhoc(self):
+        NS = "{http://jabber.org/protocol/commands}"
+        XD = "{jabber:x:data}"
+        ngircd, server, _ = self.start_irc()
+        c = self.client(server, "ada")
+        sj = "127.0.0.1@" + IRC
+        _, features = c.disco_info(sj)
+        self.assertIn("http://jabber.org/protocol/commands", features)
+        items = c.disco_items(sj, node="http://jabber.org/protocol/commands")
+        self.assertEqual([i[1] for i in items], ["configure"])
+        form = c.command(sj, "configure")
+        self.assertEqual(form.get("status"), "executing")
+        vars_ = [f.get("var") for f in form.iter(XD + "field")]
+        self.assertEqual(vars_, ["nick", "password", "sasl_user", "sasl_password"])
+        done = c.command(sj, "configure", fields={"nick": "AdaHere", "password": ""},
+                         sessionid=form.get("sessionid"), action="complete")
+        self.assertEqual(done.get("status"), "completed")
+        self.assertIn("Saved", done.find(NS + "note").text)
+        # The next connection to that server uses it.
+        wes = ngircd.client("wes")
+        wes.join("#ad")
+        room = "#ad%127.0.0.1@" + IRC
+        c.join_room(room + "/ada")
+        wes.wait_for(lambda m: m.command == "JOIN" and m.nick == "AdaHere", timeout=10)
+        # The form shows what is stored; an unknown command is not found.
+        again = c.command(sj, "configure")
+        values = {f.get("var"): f.findtext(XD + "value") for f in again.iter(XD + "field")}
+        self.assertEqual(values["nick"], "AdaHere")
+        with self.assertRaises(Exception) as e:
+            c.command(sj, "no-such-command")
+        self.assertIn("item-not-found", str(e.exception))
+        # A channel has no commands.
+        _, features = c.disco_info(room)
+        self.assertNotIn("http://jabber.org/protocol/commands", features)

@@ -50,6 +50,24 @@ class IrcSasl(ft.FerryCase):
         conn.wait_registered()
         c.wait_presence(room + "/alice", None, 15)
 
+    def test_plain_with_the_users_own_account_for_this_server(self):
+        """SASL credentials a user set with the server JID's ad-hoc
+        "configure" command are used for that server."""
+        self.start_with("port = %d; plaintext = true;" % self.fake.port)
+        c = self.client(self.server, "carla")
+        done = c.command("127.0.0.1@" + IRC, "configure",
+                         fields={"sasl_user": "alice", "sasl_password": "e2e-dummy-sasl-pass"},
+                         action="complete")
+        self.assertEqual(done.get("status"), "completed")
+        room = "#sasl%127.0.0.1@" + IRC
+        c.join_room(room + "/carla")
+        conn = self.fake.wait_connection()
+        self.fake.wait_line(r"^AUTHENTICATE PLAIN$")
+        conn.wait_sasl()
+        self.assertEqual((conn.sasl_result, conn.account), ("903", "alice"))
+        conn.wait_registered()
+        c.wait_presence(room + "/carla", None, 15)
+
     def test_external(self):
         self.start_with('port = %d; ca_file = "%s"; cert_file = "%s"; key_file = "%s"; '
                         'sasl_external = true;' % (self.fake.tls_port, self.fake.ca_file,

@@ -75,22 +75,75 @@ static const struct tr_reg_field irc_fields[] = {
     {NULL, NULL, 0, 0},
 };
 
-void irc_user_settings(struct irc *t, const char *bare_jid, struct irc_user_settings *out)
+/* The same four settings for one server, through the server JID's
+ * "configure" command (core->settings_get). */
+static const struct tr_reg_field server_settings[] = {
+    {"nick", "IRC nickname on this server", 0, 0},
+    {"password", "Server password (PASS)", 0, 1},
+    {"sasl_user", "SASL account", 0, 0},
+    {"sasl_password", "SASL password", 0, 1},
+    {NULL, NULL, 0, 0},
+};
+
+static const struct tr_reg_field *irc_contact_settings(void *state, const char *to_local)
 {
-    memset(out, 0, sizeof(*out));
-    char *fields = NULL;
-    if (t->core->reg_get(t->ci, bare_jid, &fields) != 0)
-        return;
+    struct irc *t = state;
+    struct irc_addr a;
+    if (irc_addr_parse(to_local, t->fixed_server, "#&", &a) != 0)
+        return NULL;
+    int server = a.kind == IRC_ADDR_SERVER && irc_server_find(t, a.server);
+    irc_addr_clear(&a);
+    return server ? server_settings : NULL;
+}
+
+/* Overlays the JSON settings text on out (a set value replaces). */
+static void overlay(char *fields, struct irc_user_settings *out)
+{
     cJSON *j = cJSON_Parse(fields);
     free(fields);
     const char *keys[] = {"nick", "password", "sasl_user", "sasl_password"};
     char **dst[] = {&out->nick, &out->password, &out->sasl_user, &out->sasl_password};
     for (size_t i = 0; i < 4; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
-        if (cJSON_IsString(v) && *v->valuestring)
+        if (cJSON_IsString(v) && *v->valuestring) {
+            free(*dst[i]);
             *dst[i] = strdup(v->valuestring);
+        }
     }
     cJSON_Delete(j);
+}
+
+void irc_user_settings(struct irc *t, const char *bare_jid, const char *server,
+                       struct irc_user_settings *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *fields = NULL;
+    if (t->core->reg_get(t->ci, bare_jid, &fields) == 0)
+        overlay(fields, out);
+    struct irc_addr a = {IRC_ADDR_SERVER, NULL, (char *)server};
+    char *local = irc_addr_local(&a, t->fixed_server);
+    if (local && t->core->settings_get(t->ci, bare_jid, local, &fields) == 0) {
+        /* Per server over per user; a SASL account comes with its own
+         * password (never the other level's). */
+        struct irc_user_settings s = {0};
+        overlay(fields, &s);
+        if (s.sasl_user) {
+            free(out->sasl_user);
+            free(out->sasl_password);
+            out->sasl_user = s.sasl_user;
+            out->sasl_password = s.sasl_password;
+            s.sasl_user = s.sasl_password = NULL;
+        }
+        char **from[] = {&s.nick, &s.password, &s.sasl_password};
+        char **to[] = {&out->nick, &out->password, &out->sasl_password};
+        for (size_t i = 0; i < 3; i++)
+            if (*from[i]) {
+                free(*to[i]);
+                *to[i] = *from[i];
+            }
+        free(s.sasl_user);
+    }
+    free(local);
 }
 
 static int irc_reg_check(void *state, const char *user, const char *const *vars, char **values,
@@ -347,5 +400,6 @@ const struct transport_ops irc_transport = {
     .presence = irc_xmpp_presence,
     .disco_items = irc_xmpp_disco_items,
     .is_room = irc_is_room,
+    .contact_settings = irc_contact_settings,
     .config_check = irc_config_check,
 };

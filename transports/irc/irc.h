@@ -133,7 +133,10 @@ struct irc_server *irc_server_find(struct irc *t, const char *name);
 struct irc_user_settings {
     char *nick, *password, *sasl_user, *sasl_password;
 };
-void irc_user_settings(struct irc *t, const char *bare_jid, struct irc_user_settings *out);
+/* Registration (per user) overlaid with the server JID's "configure"
+ * settings (per user and server). */
+void irc_user_settings(struct irc *t, const char *bare_jid, const char *server,
+                       struct irc_user_settings *out);
 void irc_log(struct irc *t, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* irc_xmpp.c: the transport ops of the XMPP side */

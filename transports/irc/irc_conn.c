@@ -490,7 +490,7 @@ struct irc_conn *irc_conn_get(struct irc *t, const char *user, const char *serve
     /* The user's own settings (XEP-0077) win over the server's; a
      * registered nickname wins over the nick of the first join. */
     struct irc_user_settings us;
-    irc_user_settings(t, user, &us);
+    irc_user_settings(t, user, server, &us);
     c->nick = strdup(us.nick ? us.nick : nick);
     c->pass = us.password ? us.password : (srv->password ? strdup(srv->password) : NULL);
     c->sasl_user = us.sasl_user ? us.sasl_user : (srv->sasl_user ? strdup(srv->sasl_user) : NULL);
