@@ -56,7 +56,7 @@ static char *local_of(const struct jid *to)
 void adhoc_items(struct instance *in, xmpp_stanza_t *st, const struct jid *to)
 {
     char *local = local_of(to);
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     xmpp_stanza_t *q = stz_elem(router_xctx(in), "query", "http://jabber.org/protocol/disco#items");
     if (r && q) {
         xmpp_stanza_set_type(r, "result");
@@ -83,7 +83,7 @@ void adhoc_items(struct instance *in, xmpp_stanza_t *st, const struct jid *to)
 static xmpp_stanza_t *answer(struct instance *in, xmpp_stanza_t *st, const char *status,
                              xmpp_stanza_t **cmd)
 {
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     xmpp_stanza_t *c = stz_elem(router_xctx(in), "command", NS_COMMANDS);
     if (!r || !c) {
         xmpp_stanza_release(r);

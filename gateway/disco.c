@@ -20,7 +20,7 @@ struct tr_disco {
 
 static void answer_empty(struct instance *in, xmpp_stanza_t *st)
 {
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     xmpp_stanza_t *q = stz_elem(router_xctx(in), "query", NS_ITEMS);
     if (r && q) {
         xmpp_stanza_set_type(r, "result");
@@ -83,7 +83,7 @@ void disco_reply(struct core_instance *ci, struct tr_disco *d, const struct tr_d
         xmpp_free(ctx, after);
     }
     size_t end = start + (size_t)max < n ? start + (size_t)max : n;
-    xmpp_stanza_t *r = xmpp_stanza_reply(d->req);
+    xmpp_stanza_t *r = stz_reply(d->req);
     xmpp_stanza_t *rq = stz_elem(ctx, "query", NS_ITEMS);
     if (!r || !rq) {
         xmpp_stanza_release(r);

@@ -108,7 +108,7 @@ static void register_get(struct instance *in, xmpp_stanza_t *st, const char *use
             off += (size_t)snprintf(instr + off, sizeof(instr) - off, "%s%s",
                                     i ? ", " : "\nChoices: ", fo.opts[nf][i]);
     }
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     xmpp_stanza_t *q = stz_elem(ctx, "query", NS_REGISTER);
     xmpp_stanza_t *x = stz_elem(ctx, "x", NS_XDATA);
     if (!r || !q || !x)
@@ -187,7 +187,7 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
         }
         log_info(in->name, "registration removed");
         transport_reg_changed(in, user, 1);
-        xmpp_stanza_t *r = xmpp_stanza_reply(st);
+        xmpp_stanza_t *r = stz_reply(st);
         if (r) {
             xmpp_stanza_set_type(r, "result");
             router_reply(in, r);
@@ -233,7 +233,7 @@ static void register_set(struct instance *in, xmpp_stanza_t *st, xmpp_stanza_t *
                                "The gateway's store failed.");
         } else {
             log_info(in->name, "registration stored");
-            xmpp_stanza_t *r = xmpp_stanza_reply(st);
+            xmpp_stanza_t *r = stz_reply(st);
             if (r) {
                 xmpp_stanza_set_type(r, "result");
                 router_reply(in, r);
@@ -267,7 +267,7 @@ void register_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
 void gateway_handle_iq(struct instance *in, xmpp_stanza_t *st, int set)
 {
     xmpp_ctx_t *ctx = router_xctx(in);
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     xmpp_stanza_t *q = stz_elem(ctx, "query", "jabber:iq:gateway");
     char *prompt = NULL, *local = NULL, *esc = NULL, *jid = NULL, *user = NULL;
     if (!r || !q)

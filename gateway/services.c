@@ -27,7 +27,7 @@
 static xmpp_stanza_t *result_with_query(struct instance *in, xmpp_stanza_t *st, const char *ns,
                                         xmpp_stanza_t **query)
 {
-    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    xmpp_stanza_t *r = stz_reply(st);
     if (!r)
         return NULL;
     xmpp_stanza_set_type(r, "result");

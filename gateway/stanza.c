@@ -174,6 +174,17 @@ xmpp_stanza_t *stz_message(xmpp_ctx_t *ctx, const char *type, const char *from, 
     return m;
 }
 
+xmpp_stanza_t *stz_reply(xmpp_stanza_t *st)
+{
+    xmpp_stanza_t *r = xmpp_stanza_reply(st);
+    const char *to = xmpp_stanza_get_to(st);
+    /* libstrophe's reply has no from: without one the link would send it
+     * from the component's domain, not from the contact or room asked. */
+    if (r && to)
+        stz_set_attr(r, "from", to);
+    return r;
+}
+
 char *stz_child_text(xmpp_stanza_t *st, const char *name)
 {
     xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(st, name);

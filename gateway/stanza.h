@@ -31,6 +31,9 @@ xmpp_stanza_t *stz_error_reply(xmpp_ctx_t *ctx, xmpp_stanza_t *st, enum tr_cond 
 xmpp_stanza_t *stz_message(xmpp_ctx_t *ctx, const char *type, const char *from, const char *to,
                            const char *id, const char *body, size_t body_len);
 
+/* xmpp_stanza_reply (to = st's from), from = st's to.  Caller releases. */
+xmpp_stanza_t *stz_reply(xmpp_stanza_t *st);
+
 /* The text of child <name/> of st (malloc'd by libstrophe; free with
  * xmpp_free), or NULL. */
 char *stz_child_text(xmpp_stanza_t *st, const char *name);

@@ -204,6 +204,7 @@ class Client:
                     ET.SubElement(f, "{jabber:x:data}value").text = value
             return iq.send(timeout=t)
         iq = self._iq(go, timeout)
+        self.last_iq_from = str(iq["from"])
         return iq.xml.find("{%s}command" % NS)
 
     def disco_info(self, jid, timeout=10):

@@ -32,7 +32,7 @@ http_ports = {{}}
 https_ports = {{}}
 
 modules_enabled = {{
-    "disco"; "ping"; "version"; "roster"; "saslauth"; "register"; {offline_enabled}
+    "disco"; "ping"; "version"; "roster"; "saslauth"; "register"; "adhoc"; {offline_enabled}
 }}
 modules_disabled = {{ "s2s"; {offline_disabled} }}
 allow_registration = true

@@ -121,6 +121,8 @@ class IrcMore(IrcSetup, ft.FerryCase):
         self.assertEqual([i[1] for i in items], ["configure"])
         form = c.command(sj, "configure")
         self.assertEqual(form.get("status"), "executing")
+        # (answered from the JID asked: clients send the form back there)
+        self.assertEqual(c.last_iq_from, sj)
         vars_ = [f.get("var") for f in form.iter(XD + "field")]
         self.assertEqual(vars_, ["nick", "password", "sasl_user", "sasl_password"])
         done = c.command(sj, "configure", fields={"nick": "AdaHere", "password": ""},

@@ -104,12 +104,31 @@ static void test_conditions(void **state)
     assert_string_equal(stz_cond_name((enum tr_cond)999), "undefined-condition");
 }
 
+static void test_reply_comes_from_the_jid_asked(void **state)
+{
+    (void)state;
+    xmpp_stanza_t *iq = xmpp_iq_new(ctx, "get", "q1");
+    xmpp_stanza_set_from(iq, "u@localhost/r");
+    xmpp_stanza_set_to(iq, "irc.example@irc.localhost");
+    xmpp_stanza_t *r = stz_reply(iq);
+    assert_non_null(r);
+    assert_string_equal(xmpp_stanza_get_to(r), "u@localhost/r");
+    assert_string_equal(xmpp_stanza_get_from(r), "irc.example@irc.localhost");
+    assert_string_equal(xmpp_stanza_get_id(r), "q1");
+    xmpp_stanza_release(r);
+    xmpp_stanza_release(iq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prime_returns_eint), cmocka_unit_test(test_prime_without_jid_fails),
-        cmocka_unit_test(test_message_sanitised),  cmocka_unit_test(test_attribute_sanitised),
-        cmocka_unit_test(test_error_reply),        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_prime_returns_eint),
+        cmocka_unit_test(test_reply_comes_from_the_jid_asked),
+        cmocka_unit_test(test_prime_without_jid_fails),
+        cmocka_unit_test(test_message_sanitised),
+        cmocka_unit_test(test_attribute_sanitised),
+        cmocka_unit_test(test_error_reply),
+        cmocka_unit_test(test_conditions),
     };
     return cmocka_run_group_tests_name("stanza", tests, setup, teardown);
 }
