@@ -12,9 +12,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "golden.h"
 #include "sms/provider.h"
 #include "sms/sms_util.h"
+
+#define PROV sms_plivo
+#define PROV_DIR "plivo"
+#include "prov_kv.h"
 
 #define AUTH_ID "MA0000000000000000AB"
 #define TOKEN "plivo-auth-token-0001"
@@ -25,39 +28,8 @@
 #define KAT_SIG_Q "x39g4skDAEVDU0S7/1UKpWVuXLZesdLgsv5+vs6KkeI="
 #define FORM "application/x-www-form-urlencoded"
 
-struct kv {
-    const char *k, *v;
-};
-
-static const char *kv_get(const struct kv *kv, const char *key, int nocase)
-{
-    for (; kv && kv->k; kv++)
-        if (nocase ? strcasecmp(kv->k, key) == 0 : strcmp(kv->k, key) == 0)
-            return kv->v;
-    return NULL;
-}
-
-static const char *cfg_get(const struct sms_cfg *cfg, const char *key)
-{
-    return kv_get(cfg->ctx, key, 0);
-}
-
 static const struct kv base_cfg[] = {{"auth_id", AUTH_ID}, {"auth_token", TOKEN}, {NULL, NULL}};
 static struct sms_cfg cfg = {cfg_get, (void *)base_cfg};
-
-static const char *hdr_get(const struct sms_webhook *w, const char *name)
-{
-    return kv_get(w->ctx, name, 1);
-}
-
-static char *golden(const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "plivo/%s", name);
-    char *s = golden_read(path, len, 0);
-    assert_non_null(s);
-    return s;
-}
 
 /* ---- build_send ----------------------------------------------------------- */
 
@@ -162,15 +134,6 @@ static void test_build_api_url_and_errors(void **state)
 
 /* ---- parse_send ----------------------------------------------------------- */
 
-static void parse(int status, const char *retry_after, const char *file,
-                  struct sms_send_result *res)
-{
-    size_t len = 0;
-    char *body = file ? golden(file, &len) : NULL;
-    sms_plivo.parse_send(&cfg, status, retry_after, body, len, res);
-    free(body);
-}
-
 static void test_parse_success(void **state)
 {
     (void)state;
@@ -184,15 +147,6 @@ static void test_parse_success(void **state)
     sms_plivo.parse_send(&cfg, 202, NULL, "not json", 8, &res);
     assert_int_equal(res.outcome, SMS_ACCEPTED);
     assert_string_equal(res.provider_id, "");
-}
-
-static void expect_permanent(const char *file, int status, enum tr_cond cond, const char *needle)
-{
-    struct sms_send_result res;
-    parse(status, NULL, file, &res);
-    assert_int_equal(res.outcome, SMS_PERMANENT);
-    assert_int_equal(res.cond, cond);
-    assert_non_null(strstr(res.text, needle));
 }
 
 static void test_parse_permanent(void **state)

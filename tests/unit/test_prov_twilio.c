@@ -11,47 +11,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include "golden.h"
 #include "sms/provider.h"
 #include "sms/sms_util.h"
+
+#define PROV sms_twilio
+#define PROV_DIR "twilio"
+#include "prov_kv.h"
 
 #define SID "AC00000000000000000000000000000001"
 #define TOKEN "test-auth-token-0001"
 #define STATUS_URL "https://gw.example.net/tw/status?ref=abc"
 
-struct kv {
-    const char *k, *v;
-};
-
-static const char *kv_get(const struct kv *kv, const char *key, int nocase)
-{
-    for (; kv && kv->k; kv++)
-        if (nocase ? strcasecmp(kv->k, key) == 0 : strcmp(kv->k, key) == 0)
-            return kv->v;
-    return NULL;
-}
-
-static const char *cfg_get(const struct sms_cfg *cfg, const char *key)
-{
-    return kv_get(cfg->ctx, key, 0);
-}
-
 static const struct kv base_cfg[] = {{"account_sid", SID}, {"auth_token", TOKEN}, {NULL, NULL}};
 static struct sms_cfg cfg = {cfg_get, (void *)base_cfg};
-
-static const char *hdr_get(const struct sms_webhook *w, const char *name)
-{
-    return kv_get(w->ctx, name, 1);
-}
-
-static char *golden(const char *name, size_t *len)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "twilio/%s", name);
-    char *s = golden_read(path, len, 0);
-    assert_non_null(s);
-    return s;
-}
 
 /* ---- build_send ----------------------------------------------------------- */
 
@@ -177,15 +149,6 @@ static void test_build_errors(void **state)
 
 /* ---- parse_send ----------------------------------------------------------- */
 
-static void parse(int status, const char *retry_after, const char *file,
-                  struct sms_send_result *res)
-{
-    size_t len = 0;
-    char *body = file ? golden(file, &len) : NULL;
-    sms_twilio.parse_send(&cfg, status, retry_after, body, len, res);
-    free(body);
-}
-
 static void test_parse_success(void **state)
 {
     (void)state;
@@ -200,15 +163,6 @@ static void test_parse_success(void **state)
     sms_twilio.parse_send(&cfg, 200, NULL, "{\"sid\":12}", 10, &res);
     assert_int_equal(res.outcome, SMS_ACCEPTED);
     assert_string_equal(res.provider_id, "");
-}
-
-static void expect_permanent(const char *file, int status, enum tr_cond cond, const char *needle)
-{
-    struct sms_send_result res;
-    parse(status, NULL, file, &res);
-    assert_int_equal(res.outcome, SMS_PERMANENT);
-    assert_int_equal(res.cond, cond);
-    assert_non_null(strstr(res.text, needle));
 }
 
 static void test_parse_permanent(void **state)
