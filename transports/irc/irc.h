@@ -180,11 +180,19 @@ int irc_conn_index_add(struct irc *t, struct irc_conn *c); /* -1: out of memory 
 void irc_conn_index_del(struct irc *t, struct irc_conn *c);
 void irc_conn_index_free(struct irc *t);
 
+/* A copy of s with ASCII capitals lowered (JID parts are lowercase, as in
+ * biboumi); NULL when out of memory. */
+char *irc_lower_dup(const char *s);
 /* The 1:1 chat JID local part of an IRC nick on c's server ("nick%server",
  * or "nick" with fixed_server); malloc'd, NULL when out of memory. */
 char *irc_nick_local(struct irc_conn *c, const char *nick);
 
 /* irc_members.c: the members of a channel */
+/* FNV-1a of s with ASCII case folded, continuing from h (start with
+ * IRC_HASH_INIT): the hash of both the member set and the connection
+ * index. */
+#define IRC_HASH_INIT ((size_t)2166136261u)
+size_t irc_hash_fold(size_t h, const char *s);
 struct irc_member *irc_member_find(struct irc_chan *ch, const char *nick);
 /* Adds nick, or sets the prefix of the member already there; NULL when
  * memory runs out. */

@@ -50,6 +50,16 @@ void irc_cmd_now(struct irc_conn *c, const char *command, size_t n, const char *
         bufferevent_write(c->bev, line, strlen(line));
 }
 
+/* Writes the oldest line flood control holds. */
+static void write_queued(struct irc_conn *c)
+{
+    char *line = c->queue[c->qhead];
+    c->qhead = (c->qhead + 1) % c->qcap;
+    c->qlen--;
+    irc_write_now(c, line);
+    free(line);
+}
+
 static void flush_queue(struct irc_conn *c)
 {
     if (c->state != IC_READY || !c->bev)
@@ -61,11 +71,7 @@ static void flush_queue(struct irc_conn *c)
         c->tokens = burst;
     c->refill_ms = now;
     while (c->qlen && c->tokens >= 1.0) {
-        char *line = c->queue[c->qhead];
-        c->qhead = (c->qhead + 1) % c->qcap;
-        c->qlen--;
-        irc_write_now(c, line);
-        free(line);
+        write_queued(c);
         c->tokens -= 1.0;
     }
     if (c->qlen) {
@@ -135,12 +141,10 @@ struct irc_chan *irc_chan_find(struct irc_conn *c, const char *name)
 struct irc_chan *irc_chan_add(struct irc_conn *c, const char *name, const char *key)
 {
     struct irc_chan *ch = calloc(1, sizeof(*ch));
-    if (!ch || !(ch->name = strdup(name))) {
+    if (!ch || !(ch->name = irc_lower_dup(name))) {
         free(ch);
         return NULL;
     }
-    for (char *p = ch->name; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
     ch->key = key ? strdup(key) : NULL;
     ch->next = c->chans;
     c->chans = ch;
@@ -410,13 +414,8 @@ void irc_conn_quit_now(struct irc_conn *c, const char *text)
     c->draining = 1;
     /* What the user sent and flood control still holds goes first: it was
      * accepted, and the connection is ending anyway. */
-    while (c->qlen) {
-        char *line = c->queue[c->qhead];
-        c->qhead = (c->qhead + 1) % c->qcap;
-        c->qlen--;
-        irc_write_now(c, line);
-        free(line);
-    }
+    while (c->qlen)
+        write_queued(c);
     /* Socket bufferevents write later: free once QUIT has left (or after
      * two seconds), so the server sees a QUIT and not a dropped link. */
     const char *p[] = {text};

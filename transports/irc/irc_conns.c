@@ -1,7 +1,6 @@
 /* The connections of a transport by (user, server): a chained hash beside
  * the list, so that each stanza finds its connection in constant time
  * among thousands.  Both parts compare ASCII case-insensitively. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -9,13 +8,8 @@
 
 static size_t key_hash(const char *user, const char *server)
 {
-    size_t h = 2166136261u; /* FNV-1a over user, a 0 byte, server */
-    for (const unsigned char *p = (const unsigned char *)user; *p; p++)
-        h = (h ^ (size_t)tolower(*p)) * 16777619u;
-    h *= 16777619u;
-    for (const unsigned char *p = (const unsigned char *)server; *p; p++)
-        h = (h ^ (size_t)tolower(*p)) * 16777619u;
-    return h;
+    /* (user, a 0 byte, server) */
+    return irc_hash_fold(irc_hash_fold(IRC_HASH_INIT, user) * 16777619u, server);
 }
 
 struct irc_conn *irc_conn_lookup(struct irc *t, const char *user, const char *server)

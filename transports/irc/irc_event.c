@@ -204,9 +204,7 @@ static void on_privmsg(struct irc_conn *c, const struct irc_msg *m, int notice)
  * address, with the room's JID; the body says it for other clients. */
 static void on_invite(struct irc_conn *c, const struct irc_msg *m)
 {
-    char *chan = strdup(m->params[1]);
-    for (char *p = chan; p && *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    char *chan = irc_lower_dup(m->params[1]);
     char *room = chan && irc_is_channel(c, chan) ? irc_room_of(c, chan) : NULL;
     char *from = room ? irc_nick_local(c, m->nick) : NULL;
     if (from) {

@@ -9,12 +9,16 @@
 
 #include "irc.h"
 
-static size_t nick_hash(const char *nick)
+size_t irc_hash_fold(size_t h, const char *s)
 {
-    size_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)nick; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         h = (h ^ (size_t)tolower(*p)) * 16777619u;
     return h;
+}
+
+static size_t nick_hash(const char *nick)
+{
+    return irc_hash_fold(IRC_HASH_INIT, nick);
 }
 
 /* The slot holding nick, or the empty slot where it would go. */

@@ -15,12 +15,18 @@ char *irc_room_of(struct irc_conn *c, const char *chan)
     struct irc_addr a = {IRC_ADDR_CHANNEL, (char *)chan, c->server};
     return irc_addr_local(&a, c->t->fixed_server);
 }
+char *irc_lower_dup(const char *s)
+{
+    char *d = strdup(s);
+    for (char *p = d; p && *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return d;
+}
+
 char *irc_nick_local(struct irc_conn *c, const char *nick)
 {
-    struct irc_addr a = {IRC_ADDR_NICK, (char *)nick, c->server};
-    char *lower = strdup(nick);
-    for (char *p = lower; p && *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    struct irc_addr a = {IRC_ADDR_NICK, NULL, c->server};
+    char *lower = irc_lower_dup(nick);
     a.name = lower;
     char *l = lower ? irc_addr_local(&a, c->t->fixed_server) : NULL;
     free(lower);
