@@ -194,14 +194,15 @@ static int flush_one(void *arg, const struct store_in *row)
 {
     struct flush_walk *w = arg;
     struct instance *in = w->in;
+    /* Parsed only to check it: a corrupt row would make the server close
+     * the stream.  What goes out is the stored text itself. */
     xmpp_stanza_t *st = xmpp_stanza_new_from_string(router_xctx(in), row->xml);
     if (!st) {
         /* Stored by us, so this is corruption: skip it, but keep it logged. */
         log_error(in->name, "stored message %lld cannot be parsed; skipped", (long long)row->seq);
     } else {
-        int rc = xlink_send(in->link, st);
         xmpp_stanza_release(st);
-        if (rc != 0) {
+        if (xlink_send_raw(in->link, row->xml, strlen(row->xml)) != 0) {
             w->failed = 1;
             return 1;
         }
@@ -261,7 +262,7 @@ void router_kick(struct instance *in)
 static int enqueue_xml(struct instance *in, const char *xml, size_t len, const char *dedupe_key)
 {
     if (in->held) /* they were sent first: they are stored first */
-        hold_spill(in, xlink_is_online(in->link) && in->queue_idle);
+        hold_spill(in);
     int64_t seq = 0;
     int rc = store_in_push(in->f->store, in->name, dedupe_key, xml, &seq);
     if (rc != 0)
@@ -373,7 +374,7 @@ void router_on_online(struct instance *in)
 
 void router_on_offline(struct instance *in)
 {
-    hold_spill(in, 0); /* sent again after reconnect */
+    hold_spill(in); /* (offline now: sent again after reconnect) */
     in->sent_upto = in->acked_upto;
     in->pinged_upto = in->acked_upto;
     in->queue_idle = 0;

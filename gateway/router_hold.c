@@ -92,8 +92,12 @@ void hold_ack(struct instance *in, uint64_t mseq)
  * this commits the rows itself, after the commit; inside the loop's group
  * (the caller's turn commits) at once.  What the store refuses stays held
  * (logged) and is tried again a second later. */
-static void spill(struct instance *in, int sent, int expired_only)
+static void spill(struct instance *in, int expired_only)
 {
+    /* Online with nothing stored waiting: they are out on this link
+     * already, and a ping behind the rows acknowledges them.  Otherwise
+     * (offline, at shutdown) they are sent again after reconnect. */
+    int sent = xlink_is_online(in->link) && in->queue_idle;
     int64_t now = mono_ms(), last = 0;
     int n = 0;
     int was = store_group_enter(in->f->store); /* one commit for the lot */
@@ -124,16 +128,16 @@ static void spill(struct instance *in, int sent, int expired_only)
     arm(in);
 }
 
-void hold_spill(struct instance *in, int sent)
+void hold_spill(struct instance *in)
 {
-    spill(in, sent, 0);
+    spill(in, 0);
 }
 
 static void hold_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct instance *in = arg;
-    spill(in, xlink_is_online(in->link) && in->queue_idle, 1);
+    spill(in, 1);
 }
 
 int hold_init(struct instance *in)
@@ -145,7 +149,7 @@ int hold_init(struct instance *in)
 void hold_free(struct instance *in)
 {
     if (in->held && in->f->store)
-        spill(in, 0, 0);
+        spill(in, 0);
     while (in->held)
         drop_head(in);
     if (in->ev_hold)

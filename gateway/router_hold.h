@@ -22,10 +22,8 @@
 int hold_send(struct instance *in, const char *xml, size_t len, int hold_ms);
 /* The server confirmed every held message up to mseq: forget them. */
 void hold_ack(struct instance *in, uint64_t mseq);
-/* Writes every held message to the store in order, oldest first.  `sent`:
- * they went out on the current link session (a ping behind them will
- * acknowledge the rows); otherwise they are sent again after reconnect. */
-void hold_spill(struct instance *in, int sent);
+/* Writes every held message to the store in order, oldest first. */
+void hold_spill(struct instance *in);
 int hold_init(struct instance *in);
 void hold_free(struct instance *in); /* spills what is left */
 
